@@ -1,0 +1,37 @@
+"""course_utils: the helper package of the course "Inside ILSVRC".
+
+One module per concept the book teaches; each chapter imports what it needs::
+
+    import course_utils as cu
+    cu.setup_notebook(seed=0)
+    train = cu.data.load_fashion_mnist("train")
+
+Modules: ``data`` (Fashion-MNIST, photos, ImageNet class names), ``download``
+(checksummed, atomic downloads), ``timeline`` (ILSVRC results), ``plotting``
+(the course's figure style), ``checks`` (exercises with instant feedback),
+``seeding`` (reproducibility).
+"""
+
+from . import checks, data, download, plotting, seeding, timeline
+from .checks import check
+from .seeding import seed_everything
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "check",
+    "checks",
+    "data",
+    "download",
+    "plotting",
+    "seed_everything",
+    "seeding",
+    "setup_notebook",
+    "timeline",
+]
+
+
+def setup_notebook(seed: int = 0) -> None:
+    """Start a chapter: seed every random generator and set the course's figure style."""
+    seed_everything(seed)
+    plotting.use_course_style()

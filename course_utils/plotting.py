@@ -1,0 +1,107 @@
+"""One look for every figure in the course.
+
+Colours are the Okabe-Ito palette (Okabe & Ito 2008), which stays distinct for
+readers with colour-vision deficiencies. Figures have a white background so
+they read the same in the website's light and dark themes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+__all__ = ["COLORS", "show_images", "use_course_style"]
+
+#: Named colours, used the same way in every chapter (e.g. winners are always blue).
+COLORS = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "sky": "#56B4E9",
+    "yellow": "#F0E442",
+    "grey": "#666666",
+}
+
+
+def use_course_style() -> None:
+    """Set matplotlib's defaults for the course: palette, fonts, white background."""
+    mpl.rcParams.update(
+        {
+            "axes.prop_cycle": mpl.cycler(color=list(COLORS.values())),
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.titlesize": 12,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 11,
+            "figure.dpi": 110,
+            "figure.facecolor": "white",
+            "axes.facecolor": "white",
+            "savefig.facecolor": "white",
+            "savefig.bbox": "tight",
+            "image.cmap": "gray",
+            "legend.frameon": False,
+        }
+    )
+
+
+def show_images(
+    images: torch.Tensor | np.ndarray,
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int = 8,
+    title: str | None = None,
+    size: float = 1.3,
+) -> plt.Figure:
+    """Show images in a grid and return the figure.
+
+    Args:
+        images: ``(N, H, W)`` grey or ``(N, H, W, 3)`` colour images, or
+            ``(N, 1 or 3, H, W)`` tensors as a CNN takes them; uint8 (0-255) or
+            float (shown with each image's own min-max range).
+        titles: one short title per image, or ``None``.
+        ncols: images per row.
+        title: title of the whole figure.
+        size: width of one image in inches.
+    """
+    images = (
+        images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    )
+    if images.ndim == 4 and images.shape[1] in (1, 3) and images.shape[-1] not in (1, 3):
+        images = images.transpose(0, 2, 3, 1)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim not in (3, 4) or len(images) == 0:
+        raise ValueError(
+            f"images must be a non-empty (N, H, W), (N, H, W, 3) or (N, C, H, W) array, "
+            f"got shape {images.shape}"
+        )
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
+    if ncols < 1:
+        raise ValueError(f"ncols must be at least 1, got {ncols}")
+    ncols = min(ncols, len(images))
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, (ax, image) in enumerate(zip(axes.flat, images, strict=False)):
+        if image.dtype != np.uint8:
+            lo, hi = float(image.min()), float(image.max())
+            image = (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
+        ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8, fontweight="normal")
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,59 @@
+"""Record the expected outputs of the notebooks' ``# NBVAL_CHECK_OUTPUT`` cells.
+
+    python scripts/record_notebook_outputs.py notebooks/01_timeline.ipynb [...]
+
+Executes each notebook (in its own folder, like the book build and nbval do)
+and writes the outputs of its checked cells to tests/notebook_outputs/<name>.json,
+keyed by cell id. nbval compares against these (see conftest.py). Rerun it only
+when a checked cell's output changes on purpose, and review the diff.
+"""
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "tests" / "notebook_outputs"
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+
+
+def record(path: Path) -> Path:
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook, timeout=600, resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    recorded = {
+        cell["id"]: [_clean(o) for o in cell["outputs"]]
+        for cell in notebook.cells
+        if cell.cell_type == "code" and CHECK_MARKER in cell.source
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"{path.stem}.json"
+    fd, tmp = tempfile.mkstemp(dir=OUT, suffix=".json.part")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(recorded, f, indent=1, ensure_ascii=False, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, target)
+    return target
+
+
+def _clean(output: dict) -> dict:
+    output = dict(output)
+    output.pop("execution_count", None)
+    return output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    for path in parser.parse_args().notebooks:
+        print(f"recorded {record(path.resolve()).relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The book's structure: table of contents, clean notebooks, Colab setup cells, one repository URL."""
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part["chapters"]:
+            files.append(chapter["file"])
+            files += [section["file"] for section in chapter.get("sections", [])]
+    return files
+
+
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
+def test_every_notebook_is_in_the_toc_and_every_toc_entry_exists():
+    listed = toc_files()
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.stem}" in listed, f"{path.name} is not listed in _toc.yml"
+    for entry in listed:
+        matches = list(ROOT.glob(entry + ".*"))
+        assert matches, f"_toc.yml lists {entry}, which does not exist"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path):
+    for cell in cells(path):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, (
+                f"{path.name} was committed with outputs; clear them "
+                "(expected outputs of checked cells live in tests/notebook_outputs/)"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_opens_like_a_chapter(path):
+    all_cells = cells(path)
+    assert all_cells[0]["cell_type"] == "markdown"
+    assert "".join(all_cells[0]["source"]).startswith("# "), "first cell must be the title"
+    sources = ["".join(c["source"]) for c in all_cells if c["cell_type"] == "code"]
+    sync = load_script("sync_repository_url")
+    assert sources[0] == sync.setup_cell_source(), (
+        f"{path.name}: the first code cell is not the Colab setup cell; "
+        "run python scripts/sync_repository_url.py"
+    )
+    assert "cu.setup_notebook(" in sources[1], "second code cell must seed with cu.setup_notebook"
+    assert all(len(c["id"]) > 0 for c in all_cells)
+    assert len({c["id"] for c in all_cells}) == len(all_cells), "cell ids must be unique"
+
+
+def test_setup_cell_installs_from_the_configured_repository_only_on_colab():
+    sync = load_script("sync_repository_url")
+    url, branch = sync.repository()
+    source = sync.setup_cell_source()
+    assert f"git+{url}@{branch}" in source
+    assert 'if "google.colab" in sys.modules:' in source
+    assert "torch" not in source.split("if")[1], "the setup cell must not install torch"
+    compile(source, "setup-cell", "exec")
+
+
+def test_repository_url_has_one_source():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    url = config["repository"]["url"]
+    for name in ("README.md", "book/how_to_use.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        found = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+?(?=\.git|/|\)|\s|$)", text))
+        assert found <= {url}, f"{name} names another repository: {found - {url}}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_checked_cells_have_recorded_outputs(path):
+    recorded_file = ROOT / "tests" / "notebook_outputs" / f"{path.stem}.json"
+    checked = [
+        c["id"]
+        for c in cells(path)
+        if c["cell_type"] == "code" and "# NBVAL_CHECK_OUTPUT" in "".join(c["source"])
+    ]
+    recorded = json.loads(recorded_file.read_text(encoding="utf-8")) if checked else {}
+    assert sorted(recorded) == sorted(checked), (
+        f"{recorded_file.name} is out of date; run scripts/record_notebook_outputs.py"
+    )
+
+
+def test_course_utils_does_not_pin_torch():
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for dep in deps:
+        name = re.split(r"[<>=!~ \[]", dep)[0]
+        if name in ("torch", "torchvision"):
+            assert "==" not in dep and "<" not in dep, f"{dep}: never pin torch in course_utils"

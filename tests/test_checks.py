@@ -1,0 +1,84 @@
+"""course_utils.checks: instant feedback on the exercises."""
+
+import json
+from importlib import resources
+
+import pytest
+
+from course_utils import check
+from course_utils.checks import answer_hash, exercise, hint
+
+# Answers worked out by hand from the sources quoted in each chapter.
+HAND_WORKED = {
+    "timeline-1": 26.2 - 15.3,  # ISI vs SuperVision, ILSVRC 2012 results page: 10.9 points
+    "timeline-2": 28.2 / 2.25,  # NEC-UIUC 2010 over SENet 2017: 12.53...
+    "timeline-3": 2015,  # MSRA's 3.57% < 5.1%; GoogLeNet's 6.67% in 2014 was not
+}
+
+
+def all_exercises() -> dict:
+    text = (resources.files("course_utils") / "_data" / "exercises.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@pytest.mark.parametrize(("exercise_id", "answer"), HAND_WORKED.items())
+def test_hand_worked_answers_are_accepted(exercise_id, answer, capsys):
+    assert check(exercise_id, answer) is True
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+def test_every_exercise_has_a_hand_worked_answer():
+    assert sorted(all_exercises()) == sorted(HAND_WORKED)
+
+
+def test_equivalent_forms_accepted_and_rounding_respected():
+    assert (
+        check("timeline-1", "10.9") and check("timeline-1", 10.94) and check("timeline-1", "10.9%")
+    )
+    assert not check("timeline-1", 10.96)  # rounds to 11.0
+    assert check("timeline-3", "2015") and not check("timeline-3", 2014)
+
+
+def test_wrong_answer_gives_the_hint(capsys):
+    assert check("timeline-2", 13) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet (timeline-2): 13.0 is not the answer.")
+    assert hint("timeline-2") in out
+
+
+def test_placeholder_none_reminds(capsys):
+    assert check("timeline-1", None) is False
+    assert "replace None" in capsys.readouterr().out
+
+
+def test_hash_is_sha256_of_id_and_normalised_answer():
+    import hashlib
+
+    assert answer_hash("x-1", 3.14159, decimals=2) == hashlib.sha256(b"x-1:3.14").hexdigest()
+    assert (
+        answer_hash("x-2", "  Clarifai ", kind="text")
+        == hashlib.sha256(b"x-2:clarifai").hexdigest()
+    )
+    assert answer_hash("x-3", -0.0001, decimals=1) == hashlib.sha256(b"x-3:0.0").hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (("no-such-exercise", 1), ValueError, "^exercise_id must be one of"),
+        (("timeline-1", "ten"), ValueError, "^answer must be a number"),
+        (("timeline-1", [10.9]), TypeError, "^answer must be a number"),
+        (("timeline-1", float("nan")), ValueError, "^answer must be a finite number"),
+        (("timeline-1", True), TypeError, "^answer must be a number"),
+    ],
+)
+def test_bad_input_names_the_argument(args, error, message):
+    with pytest.raises(error, match=message):
+        check(*args)
+
+
+def test_exercise_records_are_complete():
+    for exercise_id in all_exercises():
+        record = exercise(exercise_id)
+        assert {"question", "kind", "hint", "sha256"} <= set(record)
+        assert len(record["sha256"]) == 64

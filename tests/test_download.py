@@ -1,0 +1,97 @@
+"""course_utils.download: checksums, atomic writes, and behaviour with no network."""
+
+import hashlib
+
+import pytest
+
+from course_utils.download import ChecksumError, OfflineError, download, file_checksum, try_download
+
+PAYLOAD = b"ILSVRC" * 10_000
+
+
+def sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_downloads_and_verifies(http_server, tmp_path):
+    served, url = http_server
+    (served / "file.bin").write_bytes(PAYLOAD)
+    dest = tmp_path / "out" / "file.bin"
+    assert download(url + "file.bin", dest, sha(PAYLOAD), progress=False) == dest
+    assert dest.read_bytes() == PAYLOAD
+    assert leftovers(dest.parent) == ["file.bin"]
+
+
+def test_md5_checksum_accepted(http_server, tmp_path):
+    served, url = http_server
+    (served / "file.bin").write_bytes(PAYLOAD)
+    md5 = "md5:" + hashlib.md5(PAYLOAD).hexdigest()
+    dest = download(url + "file.bin", tmp_path / "file.bin", md5, progress=False)
+    assert file_checksum(dest, "md5") == md5
+
+
+def test_checksum_mismatch_leaves_no_file(http_server, tmp_path):
+    served, url = http_server
+    (served / "file.bin").write_bytes(PAYLOAD[:-1] + b"!")
+    dest = tmp_path / "out" / "file.bin"
+    with pytest.raises(ChecksumError, match="checksum mismatch"):
+        download(url + "file.bin", dest, sha(PAYLOAD), progress=False)
+    assert leftovers(dest.parent) == []
+
+
+def test_http_error_is_offline_and_leaves_no_file(http_server, tmp_path):
+    _, url = http_server
+    dest = tmp_path / "out" / "missing.bin"
+    with pytest.raises(OfflineError, match="404"):
+        download(url + "missing.bin", dest, sha(PAYLOAD), progress=False)
+    assert leftovers(dest.parent) == []
+
+
+def test_no_network_prints_one_line(closed_port_url, tmp_path, capsys):
+    dest = tmp_path / "weights.pt"
+    assert try_download(closed_port_url + "w.pt", dest, sha(PAYLOAD), what="the weights") is None
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Offline: skipped downloading the weights")
+    assert leftovers(tmp_path) == []
+
+
+def test_existing_good_file_is_not_fetched_again(closed_port_url, tmp_path):
+    dest = tmp_path / "file.bin"
+    dest.write_bytes(PAYLOAD)
+    assert download(closed_port_url + "file.bin", dest, sha(PAYLOAD), progress=False) == dest
+
+
+def test_existing_bad_file_is_replaced(http_server, tmp_path):
+    served, url = http_server
+    (served / "file.bin").write_bytes(PAYLOAD)
+    dest = tmp_path / "file.bin"
+    dest.write_bytes(b"partial")
+    download(url + "file.bin", dest, sha(PAYLOAD), progress=False)
+    assert dest.read_bytes() == PAYLOAD
+
+
+def test_checksum_matches_hashlib_on_a_known_string(tmp_path):
+    # SHA-256 of "abc" from FIPS 180-2, appendix B.1.
+    path = tmp_path / "abc.txt"
+    path.write_bytes(b"abc")
+    assert file_checksum(path) == (
+        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "checksum", "argument"),
+    [
+        ("ftp://example.org/x", sha(b""), "url"),
+        (None, sha(b""), "url"),
+        ("http://127.0.0.1/x", "abc", "checksum"),
+        ("http://127.0.0.1/x", "sha1:" + "0" * 40, "checksum"),
+    ],
+)
+def test_bad_arguments_name_the_argument(url, checksum, argument, tmp_path):
+    with pytest.raises(ValueError, match=f"^{argument} must"):
+        download(url, tmp_path / "x", checksum)
