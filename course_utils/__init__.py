@@ -12,7 +12,12 @@ Modules: ``data`` (Fashion-MNIST, photos, ImageNet class names), ``download``
 ``seeding`` (reproducibility).
 """
 
-from . import checks, data, download, plotting, seeding, timeline
+from . import checks
+from . import data
+from . import download
+from . import plotting
+from . import seeding
+from . import timeline
 from .checks import check
 from .seeding import seed_everything
 
