@@ -7,7 +7,8 @@ One module per concept the book teaches; each chapter imports what it needs::
     train = cu.data.load_fashion_mnist("train")
 
 Modules: ``data`` (Fashion-MNIST, photos, ImageNet class names), ``download``
-(checksummed, atomic downloads), ``timeline`` (ILSVRC results), ``plotting``
+(checksummed, atomic downloads), ``timeline`` (ILSVRC results), ``metrics``
+(top-k accuracy, IoU, localization error, detection mAP), ``plotting``
 (the course's figure style), ``checks`` (exercises with instant feedback),
 ``seeding`` (reproducibility).
 """
@@ -15,6 +16,7 @@ Modules: ``data`` (Fashion-MNIST, photos, ImageNet class names), ``download``
 from . import checks
 from . import data
 from . import download
+from . import metrics
 from . import plotting
 from . import seeding
 from . import timeline
@@ -28,6 +30,7 @@ __all__ = [
     "checks",
     "data",
     "download",
+    "metrics",
     "plotting",
     "seed_everything",
     "seeding",
