@@ -8,7 +8,8 @@ One module per concept the book teaches; each chapter imports what it needs::
 
 Modules: ``data`` (Fashion-MNIST, photos, ImageNet class names), ``download``
 (checksummed, atomic downloads), ``timeline`` (ILSVRC results), ``metrics``
-(top-k accuracy, IoU, localization error, detection mAP), ``plotting``
+(top-k accuracy, IoU, localization error, detection mAP), ``models``
+(AlexNet, ZFNet, small CPU versions, layer tables), ``plotting``
 (the course's figure style), ``checks`` (exercises with instant feedback),
 ``seeding`` (reproducibility).
 """
@@ -17,6 +18,7 @@ from . import checks
 from . import data
 from . import download
 from . import metrics
+from . import models
 from . import plotting
 from . import seeding
 from . import timeline
@@ -31,6 +33,7 @@ __all__ = [
     "data",
     "download",
     "metrics",
+    "models",
     "plotting",
     "seed_everything",
     "seeding",
