@@ -16,7 +16,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["topk_accuracy"]
+__all__ = [
+    "average_precision",
+    "box_iou",
+    "ilsvrc_iou_threshold",
+    "localization_error",
+    "match_detections",
+    "mean_average_precision",
+    "precision_recall_curve",
+    "topk_accuracy",
+]
+
+INTERPOLATIONS = ("voc07", "all")
 
 
 def _as_numpy(x, name: str) -> np.ndarray:
@@ -37,8 +48,10 @@ def _check_finite(x: np.ndarray, name: str) -> None:
 
 
 def _check_labels(labels: np.ndarray, name: str, num_classes: int | None = None) -> np.ndarray:
+    if labels.size == 0:
+        return labels.astype(np.int64)  # an empty list reads as float64
     if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"{name} must hold integer class indices, got dtype {labels.dtype}")
+        raise TypeError(f"{name} must hold integers, got dtype {labels.dtype}")
     if labels.size and labels.min() < 0:
         raise ValueError(f"{name} must be non-negative class indices, got {labels.min()}")
     if num_classes is not None and labels.size and labels.max() >= num_classes:
@@ -96,3 +109,447 @@ def topk_accuracy(scores, labels, k: int = 1) -> float:
     higher = (scores > true_score).sum(axis=1)
     tied_before = ((scores == true_score) & (np.arange(num_classes) < labels[:, None])).sum(axis=1)
     return float(np.mean(higher + tied_before < k))
+
+
+# ----------------------------------------------------------------------------- boxes
+
+
+def _check_boxes(boxes, name: str) -> np.ndarray:
+    """``boxes`` as a float64 ``(N, 4)`` array of valid (x1, y1, x2, y2) boxes."""
+    boxes = _as_numpy(boxes, name)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"{name} must be an (N, 4) array of (x1, y1, x2, y2), got {boxes.shape}")
+    _check_finite(boxes, name)
+    boxes = boxes.astype(np.float64)
+    bad = np.flatnonzero((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1]))
+    if bad.size:
+        raise ValueError(
+            f"{name} must have x2 >= x1 and y2 >= y1, but box {bad[0]} is {boxes[bad[0]].tolist()}"
+        )
+    return boxes
+
+
+def _iou(a: np.ndarray, b: np.ndarray, inclusive: bool) -> np.ndarray:
+    """IoU of boxes ``a[..., :]`` and ``b[..., :]``, broadcast over the leading axes."""
+    extra = 1.0 if inclusive else 0.0
+    inter_w = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]) + extra
+    inter_h = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]) + extra
+    inter = np.clip(inter_w, 0, None) * np.clip(inter_h, 0, None)
+    area_a = (a[..., 2] - a[..., 0] + extra) * (a[..., 3] - a[..., 1] + extra)
+    area_b = (b[..., 2] - b[..., 0] + extra) * (b[..., 3] - b[..., 1] + extra)
+    union = area_a + area_b - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def box_iou(boxes_a, boxes_b, *, inclusive: bool = False) -> np.ndarray:
+    """Intersection over union of every box in ``boxes_a`` with every box in ``boxes_b``.
+
+    ``IoU(A, B) = area(A ∩ B) / area(A ∪ B)``, the overlap measure of PASCAL VOC
+    (Everingham et al. 2010, Sec. 4.2, eq. 3) and ILSVRC (Russakovsky et al.
+    2015, Sec. 4.2).
+
+    Pixel convention. By default (``inclusive=False``) a box ``(x1, y1, x2, y2)``
+    is the continuous rectangle ``[x1, x2] x [y1, y2]`` in pixel units, of width
+    ``x2 - x1``, as in torchvision: the box ``(0, 0, 10, 10)`` covers the 10 x 10
+    pixels 0..9. The VOC and ILSVRC devkits instead store *inclusive pixel
+    indices*: ``(0, 0, 9, 9)`` is the same 10 x 10 pixels and its width is
+    ``x2 - x1 + 1``; pass ``inclusive=True`` to compute IoU as they do (every
+    width and height, of the intersection too, gets ``+ 1``). The two agree on
+    the same pixels described each way; they differ when one set of numbers
+    is read both ways, most for small boxes.
+
+    Args:
+        boxes_a: ``(N, 4)`` boxes ``(x1, y1, x2, y2)``, pixels, ``x2 >= x1``, ``y2 >= y1``.
+        boxes_b: ``(M, 4)`` boxes, the same way.
+        inclusive: read the coordinates as inclusive pixel indices (devkit ``+ 1``).
+
+    Returns:
+        ``(N, M)`` float64 array of IoUs in ``[0, 1]``. Two boxes whose union has
+        zero area (degenerate boxes, ``inclusive=False``) have IoU 0.
+    """
+    a = _check_boxes(boxes_a, "boxes_a")
+    b = _check_boxes(boxes_b, "boxes_b")
+    return _iou(a[:, None, :], b[None, :, :], inclusive)
+
+
+def ilsvrc_iou_threshold(gt_boxes, *, inclusive: bool = False) -> np.ndarray:
+    """ILSVRC's detection IoU threshold for each ground-truth box.
+
+    ``thr = min(0.5, w h / ((w + 10) (h + 10)))`` for a ``w x h`` box
+    (Russakovsky et al. 2015, Sec. 4.3): a detection may be off by about 5
+    pixels on each side of a small object and still count. The threshold is
+    0.5 for boxes larger than about 25 x 25 pixels (for a square box,
+    ``w^2 / (w + 10)^2 >= 0.5`` from ``w >= 24.14``).
+
+    Args:
+        gt_boxes: ``(G, 4)`` ground-truth boxes ``(x1, y1, x2, y2)``, pixels.
+        inclusive: widths as ``x2 - x1 + 1`` (the devkit's inclusive pixels).
+
+    Returns:
+        ``(G,)`` float64 thresholds in ``[0, 0.5]``.
+    """
+    boxes = _check_boxes(gt_boxes, "gt_boxes")
+    extra = 1.0 if inclusive else 0.0
+    w = boxes[:, 2] - boxes[:, 0] + extra
+    h = boxes[:, 3] - boxes[:, 1] + extra
+    return np.minimum(0.5, w * h / ((w + 10) * (h + 10)))
+
+
+# ----------------------------------------------------------------------------- localization
+
+
+def _per_image(items, name: str, num_images: int) -> list:
+    if isinstance(items, np.ndarray | torch.Tensor):
+        items = list(items)
+    if len(items) != num_images:
+        raise ValueError(f"{name} must have one entry per image ({num_images}), got {len(items)}")
+    return items
+
+
+def localization_error(
+    pred_labels,
+    pred_boxes,
+    gt_labels,
+    gt_boxes,
+    iou_threshold: float = 0.5,
+    *,
+    inclusive: bool = False,
+) -> float:
+    """ILSVRC's classification-with-localization error: fraction of images missed.
+
+    Each image gets up to 5 guesses, each a class and a box. The image counts as
+    correct when **some** guess has the class of **some** ground-truth box and
+    overlaps that box by ``IoU >= iou_threshold`` (Russakovsky et al. 2015,
+    Sec. 4.2: the error of an image is the minimum over guesses of the minimum
+    over ground-truth boxes of ``max(d(class), f(box))``, with ``d``, ``f`` 0 on a
+    match and 1 otherwise). An image may have several ground-truth boxes, e.g.
+    several dogs of the same breed.
+
+    Args:
+        pred_labels: ``(N, K)`` integer classes, ``1 <= K <= 5`` guesses per image
+            (``(N,)`` is read as one guess per image).
+        pred_boxes: ``(N, K, 4)`` boxes ``(x1, y1, x2, y2)``, pixels
+            (``(N, 4)`` for one guess per image).
+        gt_labels: ``(N,)`` one class per image, for all its boxes (as in the
+            challenge, where an image is labelled with one class), or a sequence
+            of ``N`` arrays ``(G_i,)``, one class per ground-truth box.
+        gt_boxes: a sequence of ``N`` arrays ``(G_i, 4)``, ``G_i >= 1``
+            (an ``(N, 4)`` array is one box per image).
+        iou_threshold: the overlap a guess needs, in ``(0, 1]`` (ILSVRC: 0.5).
+        inclusive: read boxes as inclusive pixel indices (see :func:`box_iou`).
+
+    Returns:
+        The localization error, a float in ``[0, 1]`` (the challenge reported it in percent).
+    """
+    pred_labels = _as_numpy(pred_labels, "pred_labels")
+    pred_boxes = _as_numpy(pred_boxes, "pred_boxes")
+    if pred_labels.ndim == 1:
+        pred_labels, pred_boxes = pred_labels[:, None], pred_boxes[:, None]
+    if pred_labels.ndim != 2 or not 1 <= pred_labels.shape[1] <= 5:
+        raise ValueError(
+            f"pred_labels must be an (N, K) array with 1 <= K <= 5 guesses, got {pred_labels.shape}"
+        )
+    num_images, num_guesses = pred_labels.shape
+    if num_images == 0:
+        raise ValueError("pred_labels must hold at least one image")
+    if pred_boxes.shape != (num_images, num_guesses, 4):
+        raise ValueError(
+            f"pred_boxes must have shape (N, K, 4) = {(num_images, num_guesses, 4)}, "
+            f"got {pred_boxes.shape}"
+        )
+    pred_labels = _check_labels(pred_labels, "pred_labels")
+    pred_boxes = _check_boxes(pred_boxes.reshape(-1, 4), "pred_boxes").reshape(pred_boxes.shape)
+    _check_threshold(iou_threshold, allow_ilsvrc=False)
+
+    boxes_per_image = [
+        np.atleast_2d(_as_numpy(b, "gt_boxes"))
+        for b in _per_image(gt_boxes, "gt_boxes", num_images)
+    ]
+    counts = np.array([len(b) for b in boxes_per_image])
+    if (counts == 0).any():
+        raise ValueError(
+            f"gt_boxes must hold at least one box per image; image {np.argmax(counts == 0)} has none"
+        )
+    gt_flat = _check_boxes(np.concatenate(boxes_per_image), "gt_boxes")
+    gt_image = np.repeat(np.arange(num_images), counts)
+    labels = _as_numpy(gt_labels, "gt_labels") if _is_flat(gt_labels) else None
+    if labels is not None and labels.ndim == 1:
+        if len(labels) != num_images:
+            raise ValueError(
+                f"gt_labels must have one entry per image ({num_images}), got {len(labels)}"
+            )
+        gt_label_flat = np.repeat(labels, counts)
+    else:
+        labels_per_image = [
+            np.atleast_1d(_as_numpy(c, "gt_labels"))
+            for c in _per_image(gt_labels, "gt_labels", num_images)
+        ]
+        if [len(c) for c in labels_per_image] != counts.tolist():
+            raise ValueError("gt_labels must have one class per box of gt_boxes, image by image")
+        gt_label_flat = np.concatenate(labels_per_image)
+    gt_label_flat = _check_labels(gt_label_flat, "gt_labels")
+
+    iou = _iou(pred_boxes[gt_image], gt_flat[:, None, :], inclusive)  # (G, K)
+    hit = (pred_labels[gt_image] == gt_label_flat[:, None]) & (iou >= iou_threshold)
+    correct = np.bincount(gt_image, weights=hit.any(axis=1), minlength=num_images) > 0
+    return float(1.0 - correct.mean())
+
+
+def _is_flat(x) -> bool:
+    """Whether ``x`` is an array/tensor, or a sequence of scalars (not of arrays)."""
+    if isinstance(x, np.ndarray | torch.Tensor):
+        return True
+    return all(np.ndim(item) == 0 for item in x)
+
+
+def _check_threshold(iou_threshold, *, allow_ilsvrc: bool) -> None:
+    if allow_ilsvrc and isinstance(iou_threshold, str):
+        if iou_threshold != "ilsvrc":
+            raise ValueError(f'iou_threshold must be a number or "ilsvrc", got {iou_threshold!r}')
+        return
+    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, int | float | np.floating):
+        raise TypeError(f"iou_threshold must be a number, got {type(iou_threshold).__name__}")
+    if not 0 < iou_threshold <= 1:
+        raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold}")
+
+
+# ----------------------------------------------------------------------------- detection
+
+
+def _check_1d(x, name: str, length: int | None = None) -> np.ndarray:
+    x = _as_numpy(x, name)
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got shape {x.shape}")
+    if length is not None and len(x) != length:
+        raise ValueError(f"{name} must have one entry per box ({length}), got {len(x)}")
+    return x
+
+
+def match_detections(
+    det_images,
+    det_labels,
+    det_boxes,
+    det_scores,
+    gt_images,
+    gt_labels,
+    gt_boxes,
+    iou_threshold: float | str = 0.5,
+    *,
+    inclusive: bool = False,
+) -> np.ndarray:
+    """Match each detection to at most one ground-truth box: true or false positive.
+
+    Detections and ground truth are flat tables, one row per box, with the
+    image each belongs to. Within each image and class, detections are taken
+    greedily by descending score (ties: earlier row first); each takes the
+    still-unmatched ground-truth box of its class with the highest IoU among
+    those with ``IoU >= threshold`` (ties: earlier row first). A detection that
+    finds none is a false positive, so a second detection of an object already
+    found (a duplicate) is a false positive. This is the rule of the ILSVRC
+    detection devkit (Russakovsky et al. 2015, Sec. 4.3). PASCAL VOC's devkit
+    differs in one detail: it looks only at the single best-overlapping box,
+    and if that one is already taken the detection is a false positive even
+    when another free box overlaps enough.
+
+    Args:
+        det_images: ``(D,)`` integer image ids of the detections.
+        det_labels: ``(D,)`` integer classes.
+        det_boxes: ``(D, 4)`` boxes ``(x1, y1, x2, y2)``, pixels.
+        det_scores: ``(D,)`` real confidences (higher = more sure).
+        gt_images: ``(G,)`` integer image ids of the ground-truth boxes.
+        gt_labels: ``(G,)`` integer classes.
+        gt_boxes: ``(G, 4)`` boxes.
+        iou_threshold: a number in ``(0, 1]`` (PASCAL VOC: 0.5), or ``"ilsvrc"`` for
+            :func:`ilsvrc_iou_threshold` of each ground-truth box.
+        inclusive: read boxes as inclusive pixel indices (see :func:`box_iou`).
+
+    Returns:
+        ``(D,)`` int64: for each detection, the row of ``gt_boxes`` it matched,
+        or -1 for a false positive.
+    """
+    det_boxes = _check_boxes(det_boxes, "det_boxes")
+    num_det = len(det_boxes)
+    det_images = _check_labels(_check_1d(det_images, "det_images", num_det), "det_images")
+    det_labels = _check_labels(_check_1d(det_labels, "det_labels", num_det), "det_labels")
+    det_scores = _check_1d(det_scores, "det_scores", num_det)
+    _check_finite(det_scores, "det_scores")
+    gt_boxes = _check_boxes(gt_boxes, "gt_boxes")
+    num_gt = len(gt_boxes)
+    gt_images = _check_labels(_check_1d(gt_images, "gt_images", num_gt), "gt_images")
+    gt_labels = _check_labels(_check_1d(gt_labels, "gt_labels", num_gt), "gt_labels")
+    _check_threshold(iou_threshold, allow_ilsvrc=True)
+    if iou_threshold == "ilsvrc":
+        thresholds = ilsvrc_iou_threshold(gt_boxes, inclusive=inclusive)
+    else:
+        thresholds = np.full(num_gt, float(iou_threshold))
+
+    matched = np.full(num_det, -1, dtype=np.int64)
+    if num_det == 0 or num_gt == 0:
+        return matched
+    # One integer key per (image, class) pair, shared by detections and ground truth.
+    pairs = np.concatenate(
+        [np.stack([det_images, det_labels], 1), np.stack([gt_images, gt_labels], 1)]
+    )
+    _, key = np.unique(pairs, axis=0, return_inverse=True)
+    det_key, gt_key = key.ravel()[:num_det], key.ravel()[num_det:]
+    det_order = np.lexsort((np.arange(num_det), -det_scores.astype(np.float64), det_key))
+    gt_order = np.argsort(gt_key, kind="stable")
+    sorted_det_key, sorted_gt_key = det_key[det_order], gt_key[gt_order]
+    starts = np.flatnonzero(np.r_[True, sorted_det_key[1:] != sorted_det_key[:-1]])
+    ends = np.r_[starts[1:], num_det]
+    gt_lo = np.searchsorted(sorted_gt_key, sorted_det_key[starts], side="left")
+    gt_hi = np.searchsorted(sorted_gt_key, sorted_det_key[starts], side="right")
+
+    for start, end, lo, hi in zip(starts, ends, gt_lo, gt_hi, strict=True):
+        if lo == hi:
+            continue  # no ground truth of this class in this image: all false positives
+        dets, gts = det_order[start:end], gt_order[lo:hi]
+        iou = _iou(det_boxes[dets][:, None, :], gt_boxes[gts][None, :, :], inclusive)
+        iou[iou < thresholds[gts]] = -1.0
+        free = np.ones(len(gts), dtype=bool)
+        for row, det in enumerate(dets):
+            candidates = np.where(free, iou[row], -1.0)
+            best = int(np.argmax(candidates))
+            if candidates[best] >= 0:
+                matched[det] = gts[best]
+                free[best] = False
+    return matched
+
+
+def precision_recall_curve(scores, is_true_positive, num_ground_truth: int):
+    """Precision and recall after each detection, in order of descending score.
+
+    Ties in ``scores`` keep their order in the input (a stable sort).
+
+    Args:
+        scores: ``(D,)`` real confidences of one class's detections.
+        is_true_positive: ``(D,)`` bool (or 0/1), e.g. ``match_detections(...) >= 0``.
+        num_ground_truth: number of ground-truth boxes of the class, ``>= 1``
+            and at least the number of true positives.
+
+    Returns:
+        ``(precision, recall)``, two ``(D,)`` float64 arrays, fractions in ``[0, 1]``.
+    """
+    scores, is_tp = _check_ranking(scores, is_true_positive, num_ground_truth, allow_zero=False)
+    tp = np.cumsum(is_tp[np.argsort(-scores, kind="stable")])
+    ranks = np.arange(1, len(tp) + 1)
+    return tp / ranks, tp / num_ground_truth
+
+
+def _check_ranking(scores, is_true_positive, num_ground_truth, *, allow_zero: bool):
+    scores = _check_1d(scores, "scores")
+    _check_finite(scores, "scores")
+    is_tp = _as_numpy(is_true_positive, "is_true_positive")
+    if is_tp.shape != scores.shape:
+        raise ValueError(
+            f"is_true_positive must have one entry per score ({len(scores)}), got shape {is_tp.shape}"
+        )
+    if is_tp.size and not np.isin(is_tp, (0, 1)).all():
+        raise ValueError("is_true_positive must hold booleans (or 0 and 1)")
+    is_tp = is_tp.astype(bool)
+    if isinstance(num_ground_truth, bool) or not isinstance(num_ground_truth, int | np.integer):
+        raise TypeError(f"num_ground_truth must be an int, got {type(num_ground_truth).__name__}")
+    least = max(int(is_tp.sum()), 0 if allow_zero else 1)
+    if num_ground_truth < least:
+        raise ValueError(
+            f"num_ground_truth must be at least {least} (the number of true positives"
+            f"{'' if allow_zero else ', and 1'}), got {num_ground_truth}"
+        )
+    return scores.astype(np.float64), is_tp
+
+
+def average_precision(
+    scores, is_true_positive, num_ground_truth: int, interpolation: str = "all"
+) -> float:
+    """Average precision of one class's ranked detections (PASCAL VOC).
+
+    ``interpolation="all"`` (VOC 2010 onwards, devkit ``VOCap.m``): the area
+    under the precision-recall curve after replacing each precision by the
+    highest precision at any equal or higher recall (the monotone envelope),
+    ``AP = sum_i (r_i - r_{i-1}) p_interp(r_i)`` over the recalls reached.
+
+    ``interpolation="voc07"`` (VOC 2007, Everingham et al. 2010, Sec. 4.2, eq. 1):
+    the mean of the envelope at the 11 recalls 0, 0.1, ..., 1,
+    ``AP = 1/11 sum_r max_{r' >= r} p(r')``, with 0 where recall ``r`` is never
+    reached. Recall is compared exactly (recall 3/10 counts at the point 0.3).
+
+    No detections gives 0. No ground truth (``num_ground_truth=0``) gives NaN:
+    precision at any recall is undefined when there is nothing to recall;
+    :func:`mean_average_precision` leaves such classes out of the mean.
+
+    Args:
+        scores: ``(D,)`` real confidences of one class's detections.
+        is_true_positive: ``(D,)`` bool (or 0/1), e.g. ``match_detections(...) >= 0``.
+        num_ground_truth: ground-truth boxes of the class, ``>= 0``; missed
+            boxes lower the recall.
+        interpolation: ``"all"`` or ``"voc07"``.
+
+    Returns:
+        The average precision, a float in ``[0, 1]`` (or NaN, see above).
+    """
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+    scores, is_tp = _check_ranking(scores, is_true_positive, num_ground_truth, allow_zero=True)
+    if num_ground_truth == 0:
+        return float("nan")
+    tp = np.cumsum(is_tp[np.argsort(-scores, kind="stable")])
+    precision = tp / np.arange(1, len(tp) + 1)
+    if interpolation == "voc07":
+        envelope = np.maximum.accumulate(precision[::-1])[::-1] if len(tp) else precision
+        total = 0.0
+        for tenth in range(11):
+            reached = np.flatnonzero(10 * tp >= tenth * num_ground_truth)
+            total += envelope[reached[0]] if reached.size else 0.0
+        return float(total / 11)
+    recall = np.concatenate([[0.0], tp / num_ground_truth])
+    envelope = np.maximum.accumulate(np.concatenate([precision, [0.0]])[::-1])[::-1][:-1]
+    return float(np.sum(np.diff(recall) * envelope))
+
+
+def mean_average_precision(
+    det_images,
+    det_labels,
+    det_boxes,
+    det_scores,
+    gt_images,
+    gt_labels,
+    gt_boxes,
+    iou_threshold: float | str = 0.5,
+    interpolation: str = "all",
+    *,
+    inclusive: bool = False,
+) -> tuple[float, dict[int, float]]:
+    """Detection mAP: the mean over classes of each class's average precision.
+
+    Matches detections with :func:`match_detections`, then computes
+    :func:`average_precision` class by class over all images. ILSVRC averaged
+    over its 200 detection classes with ``iou_threshold="ilsvrc"``
+    (Russakovsky et al. 2015, Sec. 4.3); PASCAL VOC over 20 classes at 0.5.
+
+    Classes are those that appear in ``gt_labels`` or ``det_labels``. A class
+    with detections but no ground truth has AP NaN in the per-class dict and is
+    left out of the mean (there is nothing to recall; its false positives do
+    not lower any other class's AP). A class with ground truth but no detections
+    has AP 0. Arguments as in :func:`match_detections`.
+
+    Returns:
+        ``(mAP, per_class)``: the mean, a float in ``[0, 1]``, and a dict from
+        class to its AP.
+    """
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+    detections = (det_images, det_labels, det_boxes, det_scores)
+    ground_truth = (gt_images, gt_labels, gt_boxes)
+    matched = match_detections(*detections, *ground_truth, iou_threshold, inclusive=inclusive)
+    det_labels = _as_numpy(det_labels, "det_labels").astype(np.int64)
+    gt_labels = _as_numpy(gt_labels, "gt_labels").astype(np.int64)
+    if len(gt_labels) == 0:
+        raise ValueError("gt_labels must not be empty: mAP averages over classes with ground truth")
+    det_scores = _as_numpy(det_scores, "det_scores")
+    is_tp = matched >= 0
+    per_class = {}
+    for c in np.union1d(gt_labels, det_labels).tolist():
+        mine = det_labels == c
+        num_gt = int(np.sum(gt_labels == c))
+        per_class[c] = average_precision(det_scores[mine], is_tp[mine], num_gt, interpolation)
+    return float(np.nanmean(list(per_class.values()))), per_class
