@@ -106,9 +106,16 @@ def topk_accuracy(scores, labels, k: int = 1) -> float:
     labels = _check_labels(labels, "labels", num_classes)
 
     true_score = scores[np.arange(num_images), labels][:, None]
-    higher = (scores > true_score).sum(axis=1)
-    tied_before = ((scores == true_score) & (np.arange(num_classes) < labels[:, None])).sum(axis=1)
-    return float(np.mean(higher + tied_before < k))
+    rank = np.count_nonzero(
+        scores > true_score, axis=1
+    )  # classes that beat the true class outright
+    tied = np.flatnonzero(
+        np.count_nonzero(scores == true_score, axis=1) > 1
+    )  # rows with ties (rare)
+    if tied.size:
+        before = (scores[tied] == true_score[tied]) & (np.arange(num_classes) < labels[tied, None])
+        rank[tied] += before.sum(axis=1)
+    return float(np.mean(rank < k))
 
 
 # ----------------------------------------------------------------------------- boxes
@@ -343,7 +350,7 @@ def match_detections(
     image each belongs to. Within each image and class, detections are taken
     greedily by descending score (ties: earlier row first); each takes the
     still-unmatched ground-truth box of its class with the highest IoU among
-    those with ``IoU >= threshold`` (ties: earlier row first). A detection that
+    those with ``IoU >= threshold`` and ``IoU > 0`` (ties: earlier row first). A detection that
     finds none is a false positive, so a second detection of an object already
     found (a duplicate) is a false positive. This is the rule of the ILSVRC
     detection devkit (Russakovsky et al. 2015, Sec. 4.3). PASCAL VOC's devkit
@@ -386,6 +393,40 @@ def match_detections(
     matched = np.full(num_det, -1, dtype=np.int64)
     if num_det == 0 or num_gt == 0:
         return matched
+    # One integer key per (image, class) pair, shared by detections and ground truth.
+    pairs = np.concatenate(
+        [np.stack([det_images, det_labels], 1), np.stack([gt_images, gt_labels], 1)]
+    )
+    _, key = np.unique(pairs, axis=0, return_inverse=True)
+    det_key, gt_key = key.ravel()[:num_det], key.ravel()[num_det:]
+    # Detections by (image, class), then descending score; ground truth by (image, class).
+    det_order = np.lexsort((np.arange(num_det), -det_scores.astype(np.float64), det_key))
+    gt_order = np.argsort(gt_key, kind="stable")
+    sorted_gt_key = gt_key[gt_order]
+    lo = np.searchsorted(sorted_gt_key, det_key[det_order], side="left")
+    counts = np.searchsorted(sorted_gt_key, det_key[det_order], side="right") - lo
+    # Every (detection, ground truth) pair of the same image and class, in one IoU call.
+    pair_det = np.repeat(np.arange(num_det), counts)
+    pair_gt = gt_order[
+        np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+    ]
+    iou = _iou(det_boxes[det_order[pair_det]], gt_boxes[pair_gt], inclusive)
+    ok = (iou >= thresholds[pair_gt]) & (iou > 0)
+    pair_det, pair_gt, iou = pair_det[ok], pair_gt[ok], iou[ok]
+    # The greedy pass, detection by detection in score order: the best free candidate.
+    ends = (np.flatnonzero(np.diff(pair_det)) + 1).tolist() + [len(pair_det)]
+    pair_gt, iou, first = pair_gt.tolist(), iou.tolist(), pair_det.tolist()
+    taken, start = set(), 0
+    for end in ends:
+        best, best_iou = -1, -1.0
+        for gt, overlap in zip(pair_gt[start:end], iou[start:end], strict=True):
+            if overlap > best_iou and gt not in taken:
+                best, best_iou = gt, overlap
+        if best >= 0:
+            matched[det_order[first[start]]] = best
+            taken.add(best)
+        start = end
+    return matched
     # One integer key per (image, class) pair, shared by detections and ground truth.
     pairs = np.concatenate(
         [np.stack([det_images, det_labels], 1), np.stack([gt_images, gt_labels], 1)]
