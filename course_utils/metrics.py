@@ -19,6 +19,7 @@ import torch
 __all__ = [
     "average_precision",
     "box_iou",
+    "confusion_matrix",
     "ilsvrc_iou_threshold",
     "localization_error",
     "match_detections",
@@ -116,6 +117,45 @@ def topk_accuracy(scores, labels, k: int = 1) -> float:
         before = (scores[tied] == true_score[tied]) & (np.arange(num_classes) < labels[tied, None])
         rank[tied] += before.sum(axis=1)
     return float(np.mean(rank < k))
+
+
+def confusion_matrix(labels, pred_labels, num_classes: int | None = None) -> np.ndarray:
+    """Counts of (true class, predicted class) pairs.
+
+    Args:
+        labels: ``(N,)`` integer true classes.
+        pred_labels: ``(N,)`` integer predicted classes (e.g. ``scores.argmax(1)``).
+        num_classes: ``C``; by default one more than the largest class seen.
+
+    Returns:
+        ``(C, C)`` int64 array: entry ``[i, j]`` is the number of images of class
+        ``i`` predicted as class ``j`` (rows true, columns predicted, as in
+        scikit-learn). The diagonal holds the correct predictions.
+    """
+    labels = _check_1d(labels, "labels")
+    pred_labels = _check_1d(pred_labels, "pred_labels", len(labels))
+    if len(labels) == 0:
+        raise ValueError("labels must not be empty")
+    if num_classes is None:
+        num_classes = (
+            int(
+                max(
+                    _check_labels(labels, "labels").max(),
+                    _check_labels(pred_labels, "pred_labels").max(),
+                )
+            )
+            + 1
+        )
+    if (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, int | np.integer)
+        or num_classes < 1
+    ):
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    labels = _check_labels(labels, "labels", num_classes)
+    pred_labels = _check_labels(pred_labels, "pred_labels", num_classes)
+    counts = np.bincount(labels * num_classes + pred_labels, minlength=num_classes**2)
+    return counts.reshape(num_classes, num_classes)
 
 
 # ----------------------------------------------------------------------------- boxes

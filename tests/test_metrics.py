@@ -12,12 +12,14 @@ import torchvision
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
 from sklearn.metrics import top_k_accuracy_score
 
 from course_utils.metrics import (
     INTERPOLATIONS,
     average_precision,
     box_iou,
+    confusion_matrix,
     ilsvrc_iou_threshold,
     localization_error,
     match_detections,
@@ -96,6 +98,34 @@ def test_topk_accuracy_is_non_decreasing_in_k(scores, labels):
 def test_topk_accuracy_bad_input_names_the_argument(scores, labels, k, error, message):
     with pytest.raises(error, match=message):
         topk_accuracy(scores, labels, k=k)
+
+
+def test_confusion_matrix_matches_sklearn_and_a_hand_worked_example():
+    rng = np.random.default_rng(0)
+    labels, predicted = rng.integers(0, 7, 500), rng.integers(0, 7, 500)
+    np.testing.assert_array_equal(
+        confusion_matrix(labels, predicted, 7),
+        sklearn_confusion_matrix(labels, predicted, labels=np.arange(7)),
+    )
+    # True 0, 0, 1, 2 predicted 0, 1, 1, 1: row 0 = [1, 1, 0], row 1 = [0, 1, 0], row 2 = [0, 1, 0].
+    expected = [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
+    np.testing.assert_array_equal(
+        confusion_matrix([0, 0, 1, 2], torch.tensor([0, 1, 1, 1])), expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([0, 1], [0]), "^pred_labels must have one entry"),
+        (([], []), "^labels must not be empty"),
+        (([0, 3], [0, 1], 3), "^labels must be class indices below"),
+        (([0, 1], [0, 1], 0), "^num_classes must be a positive int"),
+    ],
+)
+def test_confusion_matrix_bad_input_names_the_argument(args, message):
+    with pytest.raises(ValueError, match=message):
+        confusion_matrix(*args)
 
 
 # ----------------------------------------------------------------------------- box IoU
