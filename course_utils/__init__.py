@@ -9,7 +9,8 @@ One module per concept the book teaches; each chapter imports what it needs::
 Modules: ``data`` (Fashion-MNIST, photos, ImageNet class names), ``download``
 (checksummed, atomic downloads), ``timeline`` (ILSVRC results), ``metrics``
 (top-k accuracy, IoU, localization error, detection mAP), ``models``
-(AlexNet, ZFNet, small CPU versions, layer tables), ``plotting``
+(AlexNet, ZFNet, small CPU versions, layer tables), ``train`` (a small
+training loop), ``plotting``
 (the course's figure style), ``checks`` (exercises with instant feedback),
 ``seeding`` (reproducibility).
 """
@@ -22,6 +23,7 @@ from . import models
 from . import plotting
 from . import seeding
 from . import timeline
+from . import train
 from .checks import check
 from .seeding import seed_everything
 
@@ -39,6 +41,7 @@ __all__ = [
     "seeding",
     "setup_notebook",
     "timeline",
+    "train",
 ]
 
 
