@@ -32,6 +32,7 @@ import re
 import shutil
 import threading
 import urllib.parse
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -309,6 +310,51 @@ def test_the_landing_page_has_math_so_the_math_check_is_exercised(site):
     assert 'class="math' in (site / f"{TOC['root']}.html").read_text(encoding="utf-8"), (
         "the landing page should show the top-5 error as a formula"
     )
+
+
+class _Figures(HTMLParser):
+    """The images of a page: (src, alt, inside a <figure> with a caption)."""
+
+    def __init__(self):
+        super().__init__()
+        self.images: list[tuple[str, str, bool]] = []
+        self._figures: list[list] = []  # open <figure>s: their images, and whether captioned
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "figure":
+            self._figures.append([[], False])
+        elif tag == "figcaption" and self._figures:
+            self._figures[-1][1] = True
+        elif tag == "img":
+            src, alt = attrs.get("src") or "", (attrs.get("alt") or "").strip()
+            if self._figures:
+                self._figures[-1][0].append((src, alt))
+            else:
+                self.images.append((src, alt, False))
+
+    def handle_endtag(self, tag):
+        if tag == "figure" and self._figures:
+            images, captioned = self._figures.pop()
+            self.images += [(src, alt, captioned) for src, alt in images]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="chapter figures still have myst-nb's default alt text (the file name); give each "
+    "figure cell `mystnb: {figure: {caption: ...}, image: {alt: ...}}` metadata, then drop "
+    "this mark",
+)
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_every_chapter_figure_has_alt_text_or_a_caption(page, site):
+    parser = _Figures()
+    parser.feed((site / f"{page}.html").read_text(encoding="utf-8"))
+    nameless = [
+        src
+        for src, alt, captioned in parser.images
+        if "_images/" in src and not captioned and (not alt or alt == src)
+    ]
+    assert not nameless, f"{page}: figures with neither alt text nor a caption: {nameless}"
 
 
 def search_word(page: str) -> str:
