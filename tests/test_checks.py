@@ -13,6 +13,15 @@ HAND_WORKED = {
     "timeline-1": 26.2 - 15.3,  # ISI vs SuperVision, ILSVRC 2012 results page: 10.9 points
     "timeline-2": 28.2 / 2.25,  # NEC-UIUC 2010 over SENet 2017: 12.53...
     "timeline-3": 2015,  # MSRA's 3.57% < 5.1%; GoogLeNet's 6.67% in 2014 was not
+    "metrics-1": 100 / 300,  # overlap 10 x 10 = 100; union 200 + 200 - 100 = 300
+    "metrics-2": 192 / 572,  # 16 * 12 / (26 * 22) = 0.336 < 0.5 (Russakovsky et al. Sec. 4.3)
+    # 11-point AP (Everingham et al. eq. 1), 7 lamps, TP at ranks 1, 3, 8: recall 1/7, 2/7, 3/7;
+    # best precision at recall >= r: r = 0, .1 -> 1; r = .2 -> 2/3; r = .3, .4 -> 3/8; r >= .5 -> 0.
+    "metrics-3": (1 + 1 + 2 / 3 + 3 / 8 + 3 / 8) / 11,
+    # torchvision's ImageNet names with "terrier": toy, Staffordshire bull-, American Staffordshire,
+    # Bedlington, Border, Kerry blue, Irish, Norfolk, Norwich, Yorkshire, wire-haired fox, Lakeland,
+    # Sealyham, Australian, Scotch, Tibetan, silky, soft-coated wheaten, West Highland white: 19
+    "metrics-4": 19,
 }
 
 
