@@ -11,7 +11,10 @@
 * :func:`small_alexnet` / :func:`small_zfnet` -- the same two first layers on
   Fashion-MNIST, for training on a laptop CPU.
 * :func:`layer_table` -- output shape, parameters and multiply-adds per layer (torchinfo).
-* :func:`load_pretrained` -- the small models' checkpoints shipped with ``course_utils``.
+* :func:`load_pretrained` -- the small models' checkpoints shipped with ``course_utils``;
+  :func:`load_imagenet_alexnet` -- torchvision's ImageNet weights, when online.
+* :func:`filter_spectra`, :func:`energy_above`, :func:`first_layer_aliasing` -- where
+  the first layer's energy lies in frequency, and how much of it a stride aliases.
 
 Why 227 and not 224? AlexNet's paper says its input is 224x224x3 and its first layer
 has 96 kernels of 11x11 with stride 4, giving 55x55 maps. Without padding, a 224 input
@@ -32,15 +35,21 @@ from torch import nn
 
 __all__ = [
     "CHECKPOINTS",
+    "IMAGENET_ALEXNET_URL",
     "SMALL_INPUT_SIZE",
     "LocalResponseNorm",
     "SmallNet",
     "alexnet",
+    "energy_above",
+    "filter_spectra",
+    "first_layer_aliasing",
     "layer_table",
+    "load_imagenet_alexnet",
     "load_pretrained",
     "renormalize_filters_",
     "small_alexnet",
     "small_zfnet",
+    "spectrum_frequencies",
     "zfnet",
 ]
 
@@ -464,5 +473,137 @@ def load_pretrained(name: str, *, path: str | Path | None = None) -> nn.Module:
             "the file is corrupted or not the shipped one; nothing was loaded"
         )
     model = builder()
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model.eval()
+
+
+def filter_spectra(weight: torch.Tensor, size: int = 64) -> torch.Tensor:
+    """Power spectra of convolution filters, in cycles per input pixel.
+
+    Args:
+        weight: ``(F, C, k, k)`` filters (e.g. ``model.features[0].weight``).
+        size: the filters are zero-padded to ``size x size`` before the 2-D DFT,
+            so filters of different sizes land on the same frequency grid.
+
+    Returns:
+        ``(F, size, size)`` float tensor: ``|DFT|^2`` summed over the input
+        channels, with zero frequency in the centre (``fftshift``). The
+        frequency of row/column ``i`` is ``spectrum_frequencies(size)[i]``
+        cycles per pixel, from -0.5 to just under 0.5 (the Nyquist frequency
+        of the input grid).
+    """
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
+        raise ValueError("weight must be a (F, C, k, k) tensor")
+    if not isinstance(size, int) or size < max(weight.shape[-2:]):
+        raise ValueError(f"size must be an int at least the filter size, got {size!r}")
+    spectrum = torch.fft.fft2(weight.detach().double(), s=(size, size))
+    power = spectrum.abs().pow(2).sum(dim=1)
+    return torch.fft.fftshift(power, dim=(-2, -1)).float()
+
+
+def spectrum_frequencies(size: int = 64) -> torch.Tensor:
+    """The ``(size,)`` frequencies (cycles per pixel) of :func:`filter_spectra`'s rows and columns."""
+    return torch.fft.fftshift(torch.fft.fftfreq(size))
+
+
+def energy_above(power: torch.Tensor, cutoff: float) -> torch.Tensor:
+    """Fraction of each spectrum's energy at frequencies above ``cutoff`` cycles per pixel.
+
+    ``power`` is ``(..., size, size)`` as returned by :func:`filter_spectra`. A
+    frequency ``(fy, fx)`` counts as above when ``max(|fy|, |fx|) > cutoff``:
+    subsampling by a stride ``s`` in both directions keeps exactly the square
+    ``|fy|, |fx| <= 1 / (2 s)`` (the new Nyquist frequency) and folds everything
+    outside it back inside -- that folded energy is aliasing.
+
+    Returns:
+        ``power.shape[:-2]`` tensor of fractions in [0, 1].
+    """
+    if not 0 < cutoff <= 0.5:
+        raise ValueError(f"cutoff must be in (0, 0.5] cycles per pixel, got {cutoff!r}")
+    freqs = spectrum_frequencies(power.shape[-1]).abs()
+    outside = torch.maximum(freqs[:, None], freqs[None, :]) > cutoff
+    return (power * outside).sum(dim=(-2, -1)) / power.sum(dim=(-2, -1))
+
+
+@torch.no_grad()
+def first_layer_aliasing(model: SmallNet, images: torch.Tensor) -> float:
+    """Fraction of the first layer's response energy that its stride aliases, on ``images``.
+
+    A convolution with stride ``s`` is the same as the convolution with stride 1
+    followed by keeping every ``s``-th row and column. This computes the stride-1
+    responses of every first-layer filter (no bias) to ``images`` (as the model
+    sees them, resized), their 2-D power spectra, and the fraction of the energy
+    above the Nyquist frequency ``1 / (2 s)`` of the subsampled grid (see
+    :func:`energy_above`): the part that the subsampling folds onto lower
+    frequencies.
+
+    Args:
+        model: a :class:`SmallNet` (``small_alexnet()`` or ``small_zfnet()``).
+        images: ``(N, 1, H, W)`` float images in [0, 1].
+
+    Returns:
+        A fraction in [0, 1].
+    """
+    if not isinstance(model, SmallNet):
+        raise TypeError(f"model must be a SmallNet, got {type(model).__name__}")
+    conv = model.features[0]
+    x = model.resize(images)
+    responses = F.conv2d(x, conv.weight, padding=conv.kernel_size[0] // 2)
+    power = torch.fft.fft2(responses.double()).abs().pow(2).sum(dim=(0, 1))
+    power = torch.fft.fftshift(power)
+    return float(energy_above(power, 0.5 / conv.stride[0]))
+
+
+#: torchvision's ImageNet AlexNet weights ("one weird trick" variant, 233 MB).
+IMAGENET_ALEXNET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
+
+
+def load_imagenet_alexnet(
+    url: str = IMAGENET_ALEXNET_URL, *, folder: str | Path | None = None
+) -> nn.Module | None:
+    """torchvision's ImageNet-trained AlexNet, or ``None`` (with one printed line) when offline.
+
+    The weights are fetched once into ``folder`` (default: the course's download
+    cache, :func:`course_utils.download.cache_dir`) and read with
+    ``torch.load(..., weights_only=True)``.
+
+    **What is verified, honestly:** torchvision publishes only the first 8 hex
+    digits of the file's SHA-256, in its name (``alexnet-owt-7be5be79.pth``),
+    not the full digest, so this function cannot use
+    :func:`course_utils.download.download` (which needs a full checksum). It
+    uses PyTorch's own ``torch.hub.download_url_to_file(..., hash_prefix=...)``,
+    which writes to a temporary file, checks that the SHA-256 *starts with*
+    those 8 digits, and only then moves the file into place -- the check
+    torchvision itself does. Eight hex digits (32 bits) catch a truncated or
+    corrupted download, not a deliberately forged file.
+
+    Raises:
+        RuntimeError: the file's SHA-256 does not start with the prefix in its name.
+    """
+    import re
+    import urllib.error
+
+    from .download import cache_dir
+
+    name = url.rsplit("/", 1)[-1]
+    match = re.search(r"-([a-f0-9]{8,})\.", name)
+    if match is None:
+        raise ValueError(f"url must end in a file name with a SHA-256 prefix, got {url!r}")
+    path = Path(folder) if folder is not None else cache_dir() / "torchvision"
+    path = path / name
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            torch.hub.download_url_to_file(
+                url, str(path), hash_prefix=match.group(1), progress=False
+            )
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+            reason = getattr(err, "reason", None) or err
+            print(
+                f"Offline: skipped downloading the ImageNet AlexNet weights: "
+                f"could not download {url} ({reason})."
+            )
+            return None
+    model = alexnet("torchvision")
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model.eval()

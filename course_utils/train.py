@@ -15,6 +15,7 @@ the last bits.
 
 from __future__ import annotations
 
+import math
 import time
 
 import pandas as pd
@@ -81,6 +82,7 @@ def fit(
     lr: float = 0.01,
     momentum: float = 0.9,
     weight_decay: float = 5e-4,
+    lr_schedule: str = "constant",
     max_filter_rms: float | None = None,
     seed: int = 0,
     progress: bool = True,
@@ -95,6 +97,9 @@ def fit(
         epochs: passes over ``train_set``.
         batch_size: images per step (the last, smaller batch of an epoch is kept).
         lr, momentum, weight_decay: of ``torch.optim.SGD`` (AlexNet's 0.9 and 5e-4 by default).
+        lr_schedule: ``"constant"``, or ``"cosine"`` to lower the learning rate
+            from ``lr`` to 0 along a half cosine over all steps (Loshchilov &
+            Hutter 2017), so the last epoch's weights are not caught mid-jump.
         max_filter_rms: if given, apply ZFNet's renormalisation with this radius
             after every step (the paper used 0.1).
         seed: seeds the batch order and dropout (through :func:`seed_everything`).
@@ -115,11 +120,21 @@ def fit(
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
     generator = seed_everything(seed)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay
     )
     steps_per_epoch = -(-len(labels) // batch_size)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: (
+            1.0
+            if lr_schedule == "constant"
+            else 0.5 * (1 + math.cos(math.pi * step / (epochs * steps_per_epoch)))
+        ),
+    )
     history = []
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", unit="step", disable=not progress)
     for epoch in range(1, epochs + 1):
@@ -133,6 +148,7 @@ def fit(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            schedule.step()
             if max_filter_rms is not None:
                 renormalize_filters_(model, max_filter_rms)
             total_loss += loss.item()

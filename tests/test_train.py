@@ -1,0 +1,91 @@
+"""Tests of course_utils.train: determinism, the history, evaluation, renormalisation."""
+
+import pytest
+import torch
+
+import course_utils as cu
+from course_utils.data import ImageSet
+from course_utils.models import small_alexnet, small_zfnet
+from course_utils.train import evaluate, fit, predict
+
+
+@pytest.fixture(scope="module")
+def subset() -> ImageSet:
+    full = cu.data.load_fashion_mnist("train", verbose=False)
+    return ImageSet(full.images[:192], full.labels[:192], full.classes, "train", "test subset")
+
+
+def _trained(builder, subset, seed, **kwargs):
+    cu.seed_everything(seed)
+    model = builder()
+    history = fit(model, subset, epochs=1, batch_size=64, seed=seed, progress=False, **kwargs)
+    return model, history
+
+
+@pytest.mark.parametrize("builder", [small_alexnet, small_zfnet])
+def test_same_seed_gives_identical_weights(builder, subset):
+    first, history_1 = _trained(builder, subset, seed=3)
+    second, history_2 = _trained(builder, subset, seed=3)
+    for (name, a), (_, b) in zip(
+        first.state_dict().items(), second.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
+    assert history_1["train_loss"].tolist() == history_2["train_loss"].tolist()
+
+
+def test_another_seed_gives_other_weights(subset):
+    first, _ = _trained(small_zfnet, subset, seed=0)
+    second, _ = _trained(small_zfnet, subset, seed=1)
+    assert not torch.equal(first.features[0].weight, second.features[0].weight)
+
+
+def test_training_changes_the_weights_and_lowers_the_loss(subset):
+    cu.seed_everything(0)
+    model = small_zfnet()
+    before = model.features[0].weight.detach().clone()
+    history = fit(model, subset, epochs=3, batch_size=32, lr=0.02, seed=0, progress=False)
+    assert not torch.equal(before, model.features[0].weight)
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
+    assert list(history.columns) == ["epoch", "train_loss", "train_accuracy", "seconds"]
+    assert history["epoch"].tolist() == [1, 2, 3]
+    assert not model.training
+
+
+def test_renormalisation_during_training(subset):
+    model, _ = _trained(small_zfnet, subset, seed=0, lr=0.2, max_filter_rms=0.05)
+    for conv in (m for m in model.modules() if isinstance(m, torch.nn.Conv2d)):
+        rms = conv.weight.pow(2).mean(dim=(1, 2, 3)).sqrt()
+        assert (rms <= 0.05 + 1e-6).all()
+
+
+def test_evaluate_is_the_fraction_of_argmax_hits(subset):
+    cu.seed_everything(0)
+    model = small_alexnet()
+    scores = predict(model, subset, batch_size=50)
+    assert scores.shape == (192, 10)
+    by_hand = (scores.argmax(dim=1) == subset.labels).double().mean().item()
+    assert evaluate(model, subset) == pytest.approx(by_hand)
+    assert evaluate(model, subset, k=10) == pytest.approx(1.0)
+
+
+def test_predict_does_not_depend_on_the_batch_size(subset):
+    cu.seed_everything(0)
+    model = small_zfnet()
+    torch.testing.assert_close(predict(model, subset, batch_size=7), predict(model, subset))
+
+
+def test_fit_with_test_set_reports_test_accuracy(subset):
+    cu.seed_everything(0)
+    model = small_zfnet()
+    history = fit(model, subset, test_set=subset, epochs=1, progress=False)
+    assert history["test_accuracy"].iloc[0] == pytest.approx(evaluate(model, subset))
+
+
+def test_fit_rejects_bad_arguments(subset):
+    model = small_zfnet()
+    with pytest.raises(TypeError, match="^train_set"):
+        fit(model, torch.zeros(3, 1, 28, 28))
+    with pytest.raises(ValueError, match="^epochs"):
+        fit(model, subset, epochs=0)
+    with pytest.raises(ValueError, match="^lr"):
+        fit(model, subset, lr=0)
