@@ -53,9 +53,9 @@ def _check_labels(labels: np.ndarray, name: str, num_classes: int | None = None)
         return labels.astype(np.int64)  # an empty list reads as float64
     if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"{name} must hold integers, got dtype {labels.dtype}")
-    if labels.size and labels.min() < 0:
+    if labels.min() < 0:
         raise ValueError(f"{name} must be non-negative class indices, got {labels.min()}")
-    if num_classes is not None and labels.size and labels.max() >= num_classes:
+    if num_classes is not None and labels.max() >= num_classes:
         raise ValueError(
             f"{name} must be class indices below the number of classes ({num_classes}), "
             f"got {labels.max()}"
@@ -309,8 +309,10 @@ def localization_error(
     _check_threshold(iou_threshold, allow_ilsvrc=False)
 
     boxes_per_image = [
-        np.atleast_2d(_as_numpy(b, "gt_boxes"))
-        for b in _per_image(gt_boxes, "gt_boxes", num_images)
+        _as_numpy(b, "gt_boxes") for b in _per_image(gt_boxes, "gt_boxes", num_images)
+    ]
+    boxes_per_image = [
+        b.reshape(0, 4) if b.size == 0 else np.atleast_2d(b) for b in boxes_per_image
     ]
     counts = np.array([len(b) for b in boxes_per_image])
     if (counts == 0).any():

@@ -238,6 +238,7 @@ def test_localization_needs_the_box_of_the_guessed_class():
         (([[1]], [[BOX]], [1, 2], [[BOX]]), ValueError, "^gt_labels must have one entry"),
         (([[1]], [[BOX]], [1], [[BOX], [BOX]]), ValueError, "^gt_boxes must have one entry"),
         (([[1]], [[BOX]], [1], [np.zeros((0, 4))]), ValueError, "^gt_boxes must hold at least"),
+        (([[1]], [[BOX]], [1], [[]]), ValueError, "^gt_boxes must hold at least"),
         (([[1]], [[[5, 0, 0, 5]]], [1], [[BOX]]), ValueError, "^pred_boxes must have x2 >= x1"),
         (([[1]], [[BOX]], [[1, 2]], [[BOX]]), ValueError, "^gt_labels must have one class per box"),
         (([[1]], [[BOX]], [1], [[BOX]], 0.0), ValueError, "^iou_threshold must be in \\(0, 1\\]"),
