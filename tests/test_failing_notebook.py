@@ -23,6 +23,8 @@ def make_book(folder: Path, code: str) -> Path:
     (folder / "references.bib").write_text("")
     config = (folder / "_config.yml").read_text().replace("book/references.bib", "references.bib")
     (folder / "_config.yml").write_text(config)
+    for assets in ("book/_static", "book/_ext"):  # the site's CSS, favicon, local extension
+        shutil.copytree(ROOT / assets, folder / assets)
     (folder / "_toc.yml").write_text("format: jb-book\nroot: chapter\n")
     notebook = {
         "cells": [
