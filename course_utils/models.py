@@ -41,8 +41,10 @@ __all__ = [
     "SmallNet",
     "alexnet",
     "energy_above",
+    "checkpoint_history",
     "filter_spectra",
     "first_layer_aliasing",
+    "imagenet_top5",
     "layer_table",
     "load_imagenet_alexnet",
     "load_pretrained",
@@ -427,14 +429,32 @@ def layer_table(
 #: Shipped checkpoints: name -> (builder, file name, sha256 of the file).
 #: ``python scripts/train_checkpoints.py`` rewrites them (it prints the hashes).
 CHECKPOINTS = {
-    "small_alexnet": (small_alexnet, "small_alexnet.pt", "sha256:" + "0" * 64),
-    "small_zfnet": (small_zfnet, "small_zfnet.pt", "sha256:" + "0" * 64),
+    "small_alexnet": (
+        small_alexnet,
+        "small_alexnet.pt",
+        "sha256:1ea6491341a4c7201cb56c5e2c1bc346a88607701d878079510fe9c776f7f9b3",
+    ),
+    "small_zfnet": (
+        small_zfnet,
+        "small_zfnet.pt",
+        "sha256:51e5de2f6ddd1e819f45e0c705c3630ac8e163af651e9c5f80b3f513deca1e29",
+    ),
 }
 
 
 def checkpoint_dir() -> Path:
     """Folder of the shipped checkpoints: ``course_utils/_data/checkpoints``."""
     return Path(str(resources.files("course_utils") / "_data" / "checkpoints"))
+
+
+def checkpoint_history() -> pd.DataFrame:
+    """The training history of the shipped checkpoints (``history.csv``, one row per model and epoch).
+
+    Columns as returned by :func:`course_utils.train.fit` plus ``model``; accuracies
+    are fractions, ``seconds`` the wall-clock time per epoch on the machine that
+    trained them (shared, so only a rough guide).
+    """
+    return pd.read_csv(checkpoint_dir() / "history.csv")
 
 
 def load_pretrained(name: str, *, path: str | Path | None = None) -> nn.Module:
@@ -607,3 +627,34 @@ def load_imagenet_alexnet(
     model = alexnet("torchvision")
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model.eval()
+
+
+@torch.no_grad()
+def imagenet_top5(model: nn.Module, photo) -> list[tuple[str, float]]:
+    """The five most probable ImageNet classes of ``photo`` for an ImageNet ``model``.
+
+    Args:
+        model: e.g. from :func:`load_imagenet_alexnet`.
+        photo: ``(H, W, 3)`` uint8 array, e.g. :func:`course_utils.data.sample_photo`.
+
+    The photo is prepared as torchvision's AlexNet weights expect (resize the
+    short side to 256, centre crop 224x224, normalise with ImageNet's mean and
+    standard deviation; ``AlexNet_Weights.IMAGENET1K_V1.transforms()``).
+
+    Returns:
+        Five ``(class name, probability)`` pairs, most probable first.
+    """
+    import numpy as np
+    from torchvision.models import AlexNet_Weights
+
+    from .data import imagenet_class_names
+
+    photo = np.asarray(photo)
+    if photo.ndim != 3 or photo.shape[-1] != 3 or photo.dtype != np.uint8:
+        raise ValueError(f"photo must be an (H, W, 3) uint8 array, got {photo.shape} {photo.dtype}")
+    x = torch.from_numpy(photo).permute(2, 0, 1)
+    x = AlexNet_Weights.IMAGENET1K_V1.transforms()(x).unsqueeze(0)
+    probabilities = model.eval()(x).softmax(dim=1)[0]
+    top = probabilities.topk(5)
+    names = imagenet_class_names()
+    return [(names[i], float(p)) for p, i in zip(top.values, top.indices, strict=True)]
