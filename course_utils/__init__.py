@@ -12,9 +12,11 @@ Modules: ``data`` (Fashion-MNIST, photos, ImageNet class names), ``download``
 (AlexNet, ZFNet, small CPU versions, layer tables), ``train`` (a small
 training loop), ``plotting``
 (the course's figure style), ``checks`` (exercises with instant feedback),
-``seeding`` (reproducibility).
+``seeding`` (reproducibility), ``augment`` (AlexNet's crops, flips and PCA
+colour augmentation).
 """
 
+from . import augment
 from . import checks
 from . import data
 from . import download
@@ -30,6 +32,7 @@ from .seeding import seed_everything
 __version__ = "0.1.0"
 
 __all__ = [
+    "augment",
     "check",
     "checks",
     "data",

@@ -22,6 +22,10 @@ HAND_WORKED = {
     # Bedlington, Border, Kerry blue, Irish, Norfolk, Norwich, Yorkshire, wire-haired fox, Lakeland,
     # Sealyham, Australian, Scotch, Tibetan, silky, soft-coated wheaten, West Highland white: 19
     "metrics-4": 19,
+    "alexnet-1": (28 - 24 + 1) ** 2 * 2,  # 5 offsets per axis, squared, times flip or not: 50
+    "alexnet-2": 256 * (96 // 4) * 5 * 5 + 256,  # groups=4: each kernel sees 24 maps; + biases
+    # Krizhevsky et al. Sec. 3.3: b = a / (k + alpha * sum of 5 squares)^beta = 100 / 7^0.75
+    "alexnet-3": 100 / (2 + 1e-4 * 5 * 100**2) ** 0.75,
 }
 
 
