@@ -10,8 +10,9 @@ covers Markdown links between pages, raw HTML and the theme's own links.
 External links (``http://``, ``https://``) are not checked: CI has no network. The
 repository's own URL is checked elsewhere (tests/test_book.py, tests/test_site.py).
 
-Skips, saying why, when no site has been built; ``REQUIRE_SITE=1`` (set by ``.ci/run``
-after its build) turns that skip into a failure.
+Skips, saying why, when no site has been built or when ``_build/html`` is older than
+the book's sources; ``REQUIRE_SITE=1`` (set by ``.ci/run`` after its build) turns that
+skip into a failure.
 """
 
 from __future__ import annotations
@@ -53,12 +54,25 @@ def parse(path: Path) -> _Page:
     return page
 
 
+def stale_or_missing(site: Path) -> str | None:
+    """Why the site cannot be checked: not built, or older than the book's sources."""
+    build = "`jupyter-book build . -W --keep-going`"
+    if not (site / "index.html").is_file():
+        return f"no built site in {site}: build it first with {build}"
+    if site == ROOT / "_build" / "html":
+        built = (site / "index.html").stat().st_mtime
+        sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *(ROOT / "book").rglob("*")]
+        sources += (ROOT / "notebooks").glob("*.ipynb")
+        sources = [p for p in sources if p.is_file() and "__pycache__" not in p.parts]
+        newer = sorted(str(p.relative_to(ROOT)) for p in sources if p.stat().st_mtime > built)
+        if newer:
+            return f"the site in {site} is older than {newer[:3]}...: rebuild it with {build}"
+    return None
+
+
 @pytest.fixture(scope="module")
 def pages() -> dict[Path, _Page]:
-    if not (SITE / "index.html").is_file():
-        reason = (
-            f"no built site in {SITE}: build it first with `jupyter-book build . -W --keep-going`"
-        )
+    if reason := stale_or_missing(SITE):
         if os.environ.get("REQUIRE_SITE") == "1":
             pytest.fail(f"{reason} (REQUIRE_SITE=1)")
         pytest.skip(reason)

@@ -16,9 +16,9 @@ screenshot of each page, in the light and the dark theme, under
 ``artifacts/screenshots/`` (kept by CI as an artifact; git ignores the folder).
 
 The browser tests skip, saying why, when Chromium is not installed (``apt-get install
-chromium chromium-driver``; ``.ci/run`` installs it) or when no site has been built.
-``.ci/run`` runs this file again after its build with ``REQUIRE_SITE=1``, which turns
-a missing site into a failure.
+chromium chromium-driver``; ``.ci/run`` installs it), when no site has been built, or
+when ``_build/html`` is older than the book's sources. ``.ci/run`` runs this file again
+after its build with ``REQUIRE_SITE=1``, which turns a missing or stale site into a failure.
 """
 
 from __future__ import annotations
@@ -101,15 +101,26 @@ def test_api_reference_documents_every_module():
 # Fixtures: the site, a server for it, a browser.
 
 
+def newer_sources(site: Path) -> list[str]:
+    """The book's sources changed since the site was built (a stale site tests old pages)."""
+    built = (site / "index.html").stat().st_mtime
+    sources = [ROOT / "_config.yml", ROOT / "_toc.yml"]
+    for folder, pattern in (("book", "*"), ("notebooks", "*.ipynb"), ("course_utils", "*.py")):
+        sources += (ROOT / folder).rglob(pattern)
+    sources = [p for p in sources if p.is_file() and "__pycache__" not in p.parts]
+    return sorted(str(p.relative_to(ROOT)) for p in sources if p.stat().st_mtime > built)
+
+
 @pytest.fixture(scope="module")
 def site() -> Path:
+    build = "`jupyter-book build . -W --keep-going`"
     if not (SITE / "index.html").is_file():
-        not_available(
-            f"no built site in {SITE}: build it first with `jupyter-book build . -W --keep-going`"
-        )
+        not_available(f"no built site in {SITE}: build it first with {build}")
+    if SITE == ROOT / "_build" / "html" and (changed := newer_sources(SITE)):
+        not_available(f"the site in {SITE} is older than {changed[:3]}...: rebuild it with {build}")
     missing = [p for p in PAGES if not (SITE / f"{p}.html").is_file()]
     if missing:
-        pytest.fail(f"the site in {SITE} is out of date (no page for {missing}); rebuild it")
+        pytest.fail(f"the site in {SITE} has no page for {missing}: rebuild it with {build}")
     return SITE
 
 
