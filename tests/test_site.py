@@ -24,6 +24,7 @@ after its build with ``REQUIRE_SITE=1``, which turns a missing or stale site int
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import importlib
 import os
@@ -320,6 +321,28 @@ def test_page_in_the_browser(page, browser, base_url):
 def test_the_landing_page_has_math_so_the_math_check_is_exercised(site):
     assert 'class="math' in (site / f"{TOC['root']}.html").read_text(encoding="utf-8"), (
         "the landing page should show the top-5 error as a formula"
+    )
+
+
+# A code cell that draws: it must show its figure on the page. (With the environment
+# variable MPLBACKEND=Agg, for instance, the notebooks draw into nothing and the site
+# silently loses every figure.)
+DRAWS = re.compile(r"\b(?:plt\.(?:subplots|figure|imshow|plot)|show_images|plot_\w+)\(")
+CELL = re.compile(r'<div class="cell(?: [^"]*)? docutils container"')
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_every_cell_that_draws_shows_its_figure(page, site):
+    cells = CELL.split((site / f"{page}.html").read_text(encoding="utf-8"))[1:]
+    assert cells, f"{page}: no code cells found in the page (has the theme's markup changed?)"
+    missing = []
+    for cell in cells:
+        code = re.search(r"cell_input.*?<pre>(.*?)</pre>", cell, re.DOTALL)
+        source = html.unescape(re.sub(r"<[^>]+>", "", code.group(1))) if code else ""
+        if DRAWS.search(source) and "<img" not in cell:
+            missing.append(source.strip().splitlines()[-1])
+    assert not missing, (
+        f"{page}: cells that draw a figure show none (is MPLBACKEND set?): {missing}"
     )
 
 
