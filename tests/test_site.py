@@ -373,13 +373,26 @@ class _Figures(HTMLParser):
             self.images += [(src, alt, captioned) for src, alt in images]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="chapter figures still have myst-nb's default alt text (the file name); give each "
-    "figure cell `mystnb: {figure: {caption: ...}, image: {alt: ...}}` metadata, then drop "
-    "this mark",
+# Chapters whose figures still have myst-nb's default alt text (the image's file name).
+# Give each figure cell `"mystnb": {"image": {"alt": "..."}}` metadata (or
+# `{"figure": {"caption": "..."}}`), then take the chapter off this list.
+ALT_TEXT_TO_DO = {"notebooks/01_timeline", "notebooks/03_alexnet"}
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(
+            page,
+            marks=pytest.mark.xfail(
+                page in ALT_TEXT_TO_DO,
+                reason="figures need alt text (ALT_TEXT_TO_DO)",
+                strict=False,
+            ),
+        )
+        for page in CHAPTERS
+    ],
 )
-@pytest.mark.parametrize("page", CHAPTERS)
 def test_every_chapter_figure_has_alt_text_or_a_caption(page, site):
     parser = _Figures()
     parser.feed((site / f"{page}.html").read_text(encoding="utf-8"))
