@@ -437,3 +437,15 @@ def test_search_finds_the_chapter(page, browser, base_url):
         f"searching for {word!r} does not find {page}; results: {hits} ({summary.text})"
     )
     assert not console_errors(browser)
+
+
+@pytest.mark.slow
+def test_the_site_root_opens_the_landing_page(browser, base_url):
+    """The address the site is published at (its index.html) leads to the landing page."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(base_url)
+    landing = urllib.parse.urljoin(base_url, f"{TOC['root']}.html")
+    WebDriverWait(browser, PAGE_TIMEOUT_S).until(lambda d: d.current_url == landing)
+    assert browser.title.startswith("Inside ILSVRC")
+    assert not console_errors(browser)
