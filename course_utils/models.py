@@ -385,6 +385,9 @@ def layer_table(
         input_size: shape of one input without the batch, e.g. ``(3, 227, 227)``.
         batch_size: the batch torchinfo runs (multiply-adds are for the whole batch).
 
+    Tip: build large models under ``with torch.device("meta"):`` to get their table
+    without allocating their weights.
+
     Returns:
         A DataFrame with columns ``layer`` (e.g. ``"features.0 Conv2d"``),
         ``output shape`` (``C x H x W``), ``parameters``, and ``MACs`` -- multiply-
@@ -400,8 +403,11 @@ def layer_table(
     ):
         raise ValueError(f"input_size must be a tuple of positive ints, got {input_size!r}")
     names = {id(module): name for name, module in model.named_modules()}
+    # A model built under ``with torch.device("meta"):`` has shapes but no weights in
+    # memory; torchinfo then runs on the meta device too.
+    device = next(model.parameters()).device
     stats = torchinfo.summary(
-        model, input_size=(batch_size, *input_size), verbose=0, device="cpu", mode="eval"
+        model, input_size=(batch_size, *input_size), verbose=0, device=device, mode="eval"
     )
     rows = []
     for info in stats.summary_list:
@@ -552,10 +558,11 @@ def first_layer_aliasing(model: SmallNet, images: torch.Tensor) -> float:
     A convolution with stride ``s`` is the same as the convolution with stride 1
     followed by keeping every ``s``-th row and column. This computes the stride-1
     responses of every first-layer filter (no bias) to ``images`` (as the model
-    sees them, resized), their 2-D power spectra, and the fraction of the energy
-    above the Nyquist frequency ``1 / (2 s)`` of the subsampled grid (see
-    :func:`energy_above`): the part that the subsampling folds onto lower
-    frequencies.
+    sees them, resized), removes each response map's mean (zero frequency, which
+    no stride can alias and which would otherwise dominate), and returns the
+    fraction of the remaining energy above the Nyquist frequency ``1 / (2 s)`` of
+    the subsampled grid (see :func:`energy_above`): the part of the response's
+    variation that the subsampling folds onto lower frequencies.
 
     Args:
         model: a :class:`SmallNet` (``small_alexnet()`` or ``small_zfnet()``).
@@ -567,11 +574,35 @@ def first_layer_aliasing(model: SmallNet, images: torch.Tensor) -> float:
     if not isinstance(model, SmallNet):
         raise TypeError(f"model must be a SmallNet, got {type(model).__name__}")
     conv = model.features[0]
-    x = model.resize(images)
-    responses = F.conv2d(x, conv.weight, padding=conv.kernel_size[0] // 2)
-    power = torch.fft.fft2(responses.double()).abs().pow(2).sum(dim=(0, 1))
-    power = torch.fft.fftshift(power)
-    return float(energy_above(power, 0.5 / conv.stride[0]))
+    power = torch.zeros(model.input_size, model.input_size, dtype=torch.float64)
+    for chunk in images.split(16):  # 16 images at a time keeps memory small
+        responses = F.conv2d(model.resize(chunk), conv.weight, padding=conv.kernel_size[0] // 2)
+        responses = responses.double() - responses.double().mean(dim=(-2, -1), keepdim=True)
+        power += torch.fft.fft2(responses).abs().pow(2).sum(dim=(0, 1))
+    return float(energy_above(torch.fft.fftshift(power), 0.5 / conv.stride[0]))
+
+
+def aliased_fraction(maps: torch.Tensor, stride: int) -> float:
+    """Fraction of the variation energy of ``maps`` that keeping every ``stride``-th pixel aliases.
+
+    Args:
+        maps: ``(N, C, H, W)`` images or feature maps, sampled at stride 1.
+        stride: the subsampling factor ``s`` (same in both directions).
+
+    Each map's mean (zero frequency, which no stride can alias) is removed; the
+    power spectra of all maps are summed, and the share of the energy above
+    ``1 / (2 s)`` cycles per pixel in either direction is returned
+    (:func:`energy_above`).
+    """
+    if not isinstance(maps, torch.Tensor) or maps.dim() != 4:
+        raise ValueError("maps must be a (N, C, H, W) tensor")
+    if not isinstance(stride, int) or stride < 1:
+        raise ValueError(f"stride must be a positive int, got {stride!r}")
+    power = torch.zeros(maps.shape[-2:], dtype=torch.float64)
+    for chunk in maps.split(16):  # 16 images at a time keeps memory small
+        chunk = chunk.double() - chunk.double().mean(dim=(-2, -1), keepdim=True)
+        power += torch.fft.fft2(chunk).abs().pow(2).sum(dim=(0, 1))
+    return float(energy_above(torch.fft.fftshift(power), 0.5 / stride))
 
 
 #: torchvision's ImageNet AlexNet weights ("one weird trick" variant, 233 MB).

@@ -40,7 +40,7 @@ def _check_dataset(dataset, name: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, dataset, *, batch_size: int = 500) -> torch.Tensor:
+def predict(model: nn.Module, dataset, *, batch_size: int = 100) -> torch.Tensor:
     """Class scores of ``model`` for every image of ``dataset``, in eval mode.
 
     Args:
@@ -61,7 +61,7 @@ def predict(model: nn.Module, dataset, *, batch_size: int = 500) -> torch.Tensor
     return scores
 
 
-def evaluate(model: nn.Module, dataset, *, k: int = 1, batch_size: int = 500) -> float:
+def evaluate(model: nn.Module, dataset, *, k: int = 1, batch_size: int = 100) -> float:
     """Top-``k`` accuracy (a fraction in [0, 1]) of ``model`` on ``dataset``.
 
     Uses :func:`course_utils.metrics.topk_accuracy` on the scores of :func:`predict`.

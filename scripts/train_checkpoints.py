@@ -45,6 +45,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=cu.models.checkpoint_dir())
     parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
     parser.add_argument("--models", nargs="+", default=list(NAMES), choices=NAMES)
+    parser.add_argument(
+        "--seed", type=int, default=RECIPE["seed"], help="to gauge seed-to-seed spread"
+    )
     args = parser.parse_args()
     # One thread: the sums are then done in the same order on any number of cores
     # (and on a shared machine one thread is faster than two that wait for each other).
@@ -54,7 +57,7 @@ def main() -> None:
     test = cu.data.load_fashion_mnist("test")
     histories = []
     for name in args.models:
-        cu.seed_everything(RECIPE["seed"])
+        cu.seed_everything(args.seed)
         model = getattr(cu.models, name)()
         start = time.perf_counter()
         history = cu.train.fit(model, train, test_set=test, **{**RECIPE, "epochs": args.epochs})

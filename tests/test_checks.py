@@ -22,6 +22,9 @@ HAND_WORKED = {
     # Bedlington, Border, Kerry blue, Irish, Norfolk, Norwich, Yorkshire, wire-haired fox, Lakeland,
     # Sealyham, Australian, Scotch, Tibetan, silky, soft-coated wheaten, West Highland white: 19
     "metrics-4": 19,
+    "zfnet-1": (224 - 11) // 4 + 1,  # floor(213 / 4) + 1 = 54 (Krizhevsky et al. state 55)
+    "zfnet-2": (7 * 7 * 3 + 1) * 96,  # Zeiler & Fergus Fig. 3: 96 filters of 7x7x3, + biases
+    "zfnet-3": 256 * 0.5 / (2 * 2),  # total stride 4: Nyquist 1/8 cycle/px = r / 256 at r = 32
     "alexnet-1": (28 - 24 + 1) ** 2 * 2,  # 5 offsets per axis, squared, times flip or not: 50
     "alexnet-2": 256 * (96 // 4) * 5 * 5 + 256,  # groups=4: each kernel sees 24 maps; + biases
     # Krizhevsky et al. Sec. 3.3: b = a / (k + alpha * sum of 5 squares)^beta = 100 / 7^0.75

@@ -357,23 +357,36 @@ def test_energy_above_on_a_flat_spectrum():
     assert energy_above(power, 0.5).item() == 0.0
 
 
-def test_first_layer_aliasing_of_a_delta_filter_is_the_images_own():
-    import numpy as np
-
+def _delta_zfnet() -> nn.Module:
     model = small_zfnet()  # stride 2: Nyquist 0.25 cycles/pixel after subsampling
     with torch.no_grad():
         model.features[0].weight.zero_()
         model.features[0].weight[:, 0, 3, 3] = 1.0  # every filter passes the image through
+    return model
+
+
+def test_first_layer_aliasing_of_a_delta_filter_is_the_images_own():
+    import numpy as np
+
+    model = _delta_zfnet()
     images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     x = model.resize(images).numpy()[:, 0].astype(np.float64)
+    x = x - x.mean(axis=(1, 2), keepdims=True)
     power = np.fft.fftshift((np.abs(np.fft.fft2(x)) ** 2).sum(axis=0))
     f = np.abs(np.fft.fftshift(np.fft.fftfreq(64)))
     above = np.maximum(f[:, None], f[None, :]) > 0.25
     expected = power[above].sum() / power.sum()
     assert first_layer_aliasing(model, images) == pytest.approx(expected, rel=1e-6)
-    constant = torch.full((2, 1, 28, 28), 0.5)
-    # A constant image has only zero frequency, except for the zero-padded border.
-    assert first_layer_aliasing(model, constant) < first_layer_aliasing(model, images)
+
+
+@pytest.mark.parametrize(("cycles", "expected"), [(20, 1.0), (8, 0.0)])
+def test_first_layer_aliasing_of_pure_cosines(cycles, expected):
+    # 64x64 images pass unresized. 20 cycles over 64 pixels = 0.3125 cycles/pixel, above
+    # stride 2's Nyquist 0.25: all of it aliases; 8 cycles = 0.125: none of it does.
+    x = torch.arange(64, dtype=torch.float64)
+    image = 0.5 + 0.5 * torch.cos(2 * torch.pi * cycles * x / 64)
+    images = image.expand(64, 64)[None, None].float()
+    assert first_layer_aliasing(_delta_zfnet(), images) == pytest.approx(expected, abs=1e-6)
 
 
 # --- torchvision's ImageNet weights -------------------------------------------------
@@ -406,3 +419,19 @@ def test_imagenet_top5_shapes_and_order():
     assert probabilities == sorted(probabilities, reverse=True) and 0 < sum(probabilities) <= 1
     with pytest.raises(ValueError, match="^photo"):
         cu.models.imagenet_top5(model, cu.data.sample_photo("coffee")[..., 0])
+
+
+def test_aliased_fraction_by_stride():
+    # 6 cycles over 64 pixels = 0.094 cycles/pixel: below stride 4's Nyquist (0.125), above stride 8's.
+    x = torch.arange(64, dtype=torch.float64)
+    maps = torch.cos(2 * torch.pi * 6 * x / 64).expand(64, 64)[None, None]
+    assert cu.models.aliased_fraction(maps, 4) == pytest.approx(0.0, abs=1e-9)
+    assert cu.models.aliased_fraction(maps, 8) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="^stride"):
+        cu.models.aliased_fraction(maps, 0)
+
+
+def test_layer_table_on_the_meta_device_matches_cpu():
+    with torch.device("meta"):
+        meta = small_zfnet()
+    assert layer_table(meta, (1, 28, 28)).equals(layer_table(small_zfnet(), (1, 28, 28)))
