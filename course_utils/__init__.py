@@ -10,11 +10,12 @@ Modules: ``data`` (Fashion-MNIST, photos, ImageNet class names), ``download``
 (checksummed, atomic downloads), ``timeline`` (ILSVRC results), ``metrics``
 (top-k accuracy, IoU, localization error, detection mAP), ``models``
 (AlexNet, ZFNet, small CPU versions, layer tables), ``train`` (a small
-training loop), ``plotting``
-(the course's figure style), ``checks`` (exercises with instant feedback),
+training loop), ``plotting`` (the course's figure style), ``checks`` (exercises with instant feedback),
 ``seeding`` (reproducibility), ``augment`` (AlexNet's crops, flips and PCA
 colour augmentation).
 """
+
+import torch
 
 from . import augment
 from . import checks
@@ -49,6 +50,12 @@ __all__ = [
 
 
 def setup_notebook(seed: int = 0) -> None:
-    """Start a chapter: seed every random generator and set the course's figure style."""
+    """Start a chapter: seed every random generator, use one CPU thread, set the figure style.
+
+    One thread: the course's networks are so small that PyTorch's threads cost
+    more than they save (up to ten times slower on a busy 2-core machine), and a
+    single thread adds up floating-point sums in the same order on every machine.
+    """
     seed_everything(seed)
+    torch.set_num_threads(1)
     plotting.use_course_style()
