@@ -15,6 +15,7 @@ training loop), ``plotting`` (the course's figure style), ``checks`` (exercises 
 colour augmentation).
 """
 
+import pandas
 import torch
 
 from . import augment
@@ -52,6 +53,8 @@ __all__ = [
 def setup_notebook(seed: int = 0) -> None:
     """Start a chapter: seed every random generator, use one CPU thread, set the figure style.
 
+    Tables show their text columns in full (pandas would cut them at 50 characters).
+
     One thread: the course's networks are so small that PyTorch's threads cost
     more than they save (up to ten times slower on a busy 2-core machine), and a
     single thread adds up floating-point sums in the same order on every machine.
@@ -59,3 +62,4 @@ def setup_notebook(seed: int = 0) -> None:
     seed_everything(seed)
     torch.set_num_threads(1)
     plotting.use_course_style()
+    pandas.set_option("display.max_colwidth", None)

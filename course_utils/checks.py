@@ -25,7 +25,7 @@ import numbers
 from functools import cache
 from importlib import resources
 
-__all__ = ["answer_hash", "check", "exercise", "hint"]
+__all__ = ["answer_hash", "check", "exercise", "hint", "is_correct"]
 
 KINDS = ("number", "text")
 
@@ -73,24 +73,32 @@ def answer_hash(exercise_id: str, answer, *, kind: str = "number", decimals: int
     return hashlib.sha256(f"{exercise_id}:{normalised}".encode()).hexdigest()
 
 
-def check(exercise_id: str, answer) -> bool:
-    """Print whether ``answer`` is right for exercise ``exercise_id``, and return it.
+def is_correct(exercise_id: str, answer) -> bool:
+    """Whether ``answer`` is right for exercise ``exercise_id`` (for graders and scripts).
 
     Numbers may be given as int, float or str; percentages without the ``%`` sign.
-    ``None`` (the placeholder in the notebooks) prints a reminder and returns ``False``.
+    """
+    record = exercise(exercise_id)
+    if answer is None:
+        return False
+    kind, decimals = record["kind"], record.get("decimals", 0)
+    return answer_hash(exercise_id, answer, kind=kind, decimals=decimals) == record["sha256"]
+
+
+def check(exercise_id: str, answer) -> None:
+    """Print whether ``answer`` is right for exercise ``exercise_id``, with a hint if not.
+
+    What the notebooks' exercise cells call; :func:`is_correct` returns the verdict
+    instead. ``None`` (the placeholder in the notebooks) prints a reminder.
     """
     record = exercise(exercise_id)
     if answer is None:
         print(f"{exercise_id}: replace None with your answer, then run the cell again.")
-        return False
-    kind, decimals = record["kind"], record.get("decimals", 0)
-    correct = answer_hash(exercise_id, answer, kind=kind, decimals=decimals) == record["sha256"]
-    if correct:
+    elif is_correct(exercise_id, answer):
         print(f"Correct! ({exercise_id})")
     else:
-        shown = _normalise(answer, kind, decimals)
+        shown = _normalise(answer, record["kind"], record.get("decimals", 0))
         print(f"Not yet ({exercise_id}): {shown} is not the answer. Hint: {record['hint']}")
-    return correct
 
 
 def hint(exercise_id: str) -> str:

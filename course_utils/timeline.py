@@ -173,8 +173,9 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
             f"{row['team']}\n{row['top5_error']:g}%",
             (row["year"], row["top5_error"]),
             textcoords="offset points",
-            xytext=(0, 9),
+            xytext=(0, -10) if row["top5_error"] >= 8 else (0, 10),
             ha="center",
+            va="top" if row["top5_error"] >= 8 else "bottom",
             fontsize=8,
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
         )
