@@ -469,34 +469,6 @@ def match_detections(
             taken.add(best)
         start = end
     return matched
-    # One integer key per (image, class) pair, shared by detections and ground truth.
-    pairs = np.concatenate(
-        [np.stack([det_images, det_labels], 1), np.stack([gt_images, gt_labels], 1)]
-    )
-    _, key = np.unique(pairs, axis=0, return_inverse=True)
-    det_key, gt_key = key.ravel()[:num_det], key.ravel()[num_det:]
-    det_order = np.lexsort((np.arange(num_det), -det_scores.astype(np.float64), det_key))
-    gt_order = np.argsort(gt_key, kind="stable")
-    sorted_det_key, sorted_gt_key = det_key[det_order], gt_key[gt_order]
-    starts = np.flatnonzero(np.r_[True, sorted_det_key[1:] != sorted_det_key[:-1]])
-    ends = np.r_[starts[1:], num_det]
-    gt_lo = np.searchsorted(sorted_gt_key, sorted_det_key[starts], side="left")
-    gt_hi = np.searchsorted(sorted_gt_key, sorted_det_key[starts], side="right")
-
-    for start, end, lo, hi in zip(starts, ends, gt_lo, gt_hi, strict=True):
-        if lo == hi:
-            continue  # no ground truth of this class in this image: all false positives
-        dets, gts = det_order[start:end], gt_order[lo:hi]
-        iou = _iou(det_boxes[dets][:, None, :], gt_boxes[gts][None, :, :], inclusive)
-        iou[iou < thresholds[gts]] = -1.0
-        free = np.ones(len(gts), dtype=bool)
-        for row, det in enumerate(dets):
-            candidates = np.where(free, iou[row], -1.0)
-            best = int(np.argmax(candidates))
-            if candidates[best] >= 0:
-                matched[det] = gts[best]
-                free[best] = False
-    return matched
 
 
 def precision_recall_curve(scores, is_true_positive, num_ground_truth: int):
