@@ -13,8 +13,9 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.patches import Rectangle
 
-__all__ = ["COLORS", "show_images", "use_course_style"]
+__all__ = ["COLORS", "draw_box", "show_images", "use_course_style"]
 
 #: Named colours, used the same way in every chapter (e.g. winners are always blue).
 COLORS = {
@@ -105,3 +106,21 @@ def show_images(
         fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
     return fig
+
+
+def draw_box(ax: plt.Axes, box: Sequence[float], color: str, label: str | None = None, **style):
+    """Draw the box ``(x1, y1, x2, y2)`` (pixels, as :mod:`course_utils.metrics` takes it) on ``ax``.
+
+    ``label`` names it in the legend; ``style`` goes to matplotlib's ``Rectangle``
+    (e.g. ``fill=False``, ``linestyle="--"``, ``alpha=0.3``). Returns the patch.
+    """
+    if len(box) != 4:
+        raise ValueError(f"box must be (x1, y1, x2, y2), got {box!r}")
+    x1, y1, x2, y2 = (float(v) for v in box)
+    if x2 < x1 or y2 < y1:
+        raise ValueError(f"box must have x2 >= x1 and y2 >= y1, got {box!r}")
+    style = {"linewidth": 2, **style}
+    patch = Rectangle(
+        (x1, y1), x2 - x1, y2 - y1, edgecolor=color, facecolor=color, label=label, **style
+    )
+    return ax.add_patch(patch)

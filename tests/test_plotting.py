@@ -1,0 +1,46 @@
+"""course_utils.plotting: the course's figure helpers."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from course_utils.plotting import draw_box, show_images
+
+
+def test_draw_box_covers_exactly_the_box():
+    fig, ax = plt.subplots()
+    patch = draw_box(ax, (10, 20, 40, 25), "red", "a box", fill=False)
+    assert patch.get_xy() == (10, 20) and patch.get_width() == 30 and patch.get_height() == 5
+    assert patch.get_label() == "a box" and not patch.get_fill()
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("box", [(0, 0, 1), (5, 0, 1, 1), (0, 5, 1, 1)])
+def test_draw_box_rejects_bad_boxes(box):
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="^box must"):
+        draw_box(ax, box, "red")
+    plt.close(fig)
+
+
+def test_show_images_grid_and_titles():
+    images = np.zeros((5, 1, 8, 8), dtype=np.float32)
+    fig = show_images(images, titles=list("abcde"), ncols=3, title="five")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 6 and len(shown) == 5
+    assert [ax.get_title() for ax in shown] == list("abcde")
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"images": np.zeros((0, 8, 8))}, "^images must"),
+        ({"titles": ["a"]}, "^titles must"),
+        ({"ncols": 0}, "^ncols must"),
+    ],
+)
+def test_show_images_bad_input(kwargs, message):
+    args = {"images": np.zeros((2, 8, 8)), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        show_images(**args)
