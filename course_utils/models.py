@@ -432,7 +432,7 @@ def layer_table(
     return pd.DataFrame(rows)
 
 
-#: Shipped checkpoints: name -> (builder, file name, sha256 of the file).
+#: The shipped checkpoints, by name -> (builder, file name, sha256 of the file).
 #: ``python scripts/train_checkpoints.py`` rewrites them (it prints the hashes).
 CHECKPOINTS = {
     "small_alexnet": (

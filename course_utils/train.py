@@ -102,11 +102,11 @@ def fit(
             Hutter 2017), so the last epoch's weights are not caught mid-jump.
         max_filter_rms: if given, apply ZFNet's renormalisation with this radius
             after every step (the paper used 0.1).
-        seed: seeds the batch order and dropout (through :func:`seed_everything`).
+        seed: seeds the batch order and dropout (through :func:`course_utils.seeding.seed_everything`).
         progress: show a progress bar over the steps.
 
     Returns:
-        A DataFrame with one row per epoch: ``epoch``, ``train_loss`` (mean
+        One row per epoch, as a pandas DataFrame with the columns ``epoch``, ``train_loss`` (mean
         cross-entropy over the epoch's steps, nats), ``train_accuracy``
         (fraction of training images classified right during the epoch, with
         dropout on), ``test_accuracy`` (fraction, if ``test_set``) and
