@@ -1,7 +1,7 @@
-"""Write the Colab setup cell of every notebook from the repository URL in _config.yml.
+"""Write the repository URL of _config.yml into the notebooks' setup cells and the docs.
 
-    python scripts/sync_repository_url.py          # rewrite the notebooks' setup cells
-    python scripts/sync_repository_url.py --check  # exit 1 if any is out of date
+    python scripts/sync_repository_url.py          # rewrite what is out of date
+    python scripts/sync_repository_url.py --check  # exit 1 if anything is out of date
 
 _config.yml's ``repository.url`` and ``repository.branch`` are the one place the
 repository is named; the first code cell of every notebook installs
@@ -10,6 +10,7 @@ repository is named; the first code cell of every notebook installs
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -17,12 +18,37 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_TAG = "colab-setup"
+#: Pages that name the repository (clone commands, Colab links).
+DOCS = ("README.md", "book/how_to_use.md")
+#: "owner/name" of a GitHub repository, as written in a clone URL or a Colab link.
+REPOSITORY_IN_TEXT = re.compile(
+    r"(github\.com/|colab\.research\.google\.com/github/)([\w-]+/[\w-]+)"
+)
 
 
 def repository() -> tuple[str, str]:
     """(url, branch) of the repository, from _config.yml."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     return config["repository"]["url"], config["repository"].get("branch", "main")
+
+
+def owner_and_name() -> str:
+    """``"owner/name"`` of the repository, from its URL in _config.yml."""
+    return repository()[0].rstrip("/").removesuffix(".git").split("github.com/")[1]
+
+
+def sync_docs(check: bool) -> list[str]:
+    """Rewrite the repository named in DOCS; return the names of the files out of date."""
+    stale = []
+    for name in DOCS:
+        path = ROOT / name
+        text = path.read_text(encoding="utf-8")
+        synced = REPOSITORY_IN_TEXT.sub(lambda m: m.group(1) + owner_and_name(), text)
+        if synced != text:
+            stale.append(name)
+            if not check:
+                path.write_text(synced, encoding="utf-8")
+    return stale
 
 
 def setup_cell_source() -> str:
@@ -70,8 +96,9 @@ def main() -> int:
             tagged = index < len(cells) and SETUP_TAG in cells[index]["metadata"].get("tags", [])
             cells[index : index + tagged] = [setup_cell()]
             path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    stale += sync_docs(args.check)
     verb = "out of date" if args.check else "rewritten"
-    print(f"{len(stale)} notebook(s) {verb}: {', '.join(stale) or '-'}")
+    print(f"{len(stale)} file(s) {verb}: {', '.join(stale) or '-'}")
     return 1 if args.check and stale else 0
 
 

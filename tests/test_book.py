@@ -83,12 +83,14 @@ def test_setup_cell_installs_from_the_configured_repository_only_on_colab():
 
 
 def test_repository_url_has_one_source():
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    url = config["repository"]["url"]
-    for name in ("README.md", "book/how_to_use.md"):
+    sync = load_script("sync_repository_url")
+    for name in sync.DOCS:
         text = (ROOT / name).read_text(encoding="utf-8")
-        found = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+?(?=\.git|/|\)|\s|$)", text))
-        assert found <= {url}, f"{name} names another repository: {found - {url}}"
+        named = {m.group(2) for m in sync.REPOSITORY_IN_TEXT.finditer(text)}
+        assert named == {sync.owner_and_name()}, (
+            f"{name} names {named}, not the repository of _config.yml; "
+            "run python scripts/sync_repository_url.py"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
