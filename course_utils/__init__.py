@@ -57,7 +57,8 @@ def setup_notebook(seed: int = 0) -> None:
 
     One thread: the course's networks are so small that PyTorch's threads cost
     more than they save (up to ten times slower on a busy 2-core machine), and a
-    single thread adds up floating-point sums in the same order on every machine.
+    single thread removes one source of run-to-run and machine-to-machine differences (the
+    order in which threads add up floating-point sums).
     """
     seed_everything(seed)
     torch.set_num_threads(1)

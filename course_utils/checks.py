@@ -48,12 +48,16 @@ def exercise(exercise_id: str) -> dict:
 
 
 def _normalise(answer, kind: str, decimals: int) -> str:
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
+        raise ValueError(f"decimals must be a non-negative int, got {decimals!r}")
     if kind == "number":
         if isinstance(answer, str):
             try:
-                answer = float(answer.strip().rstrip("%"))
+                answer = float(answer.strip())
             except ValueError:
-                raise ValueError(f"answer must be a number, got {answer!r}") from None
+                raise ValueError(
+                    f"answer must be a number (percentages without the % sign), got {answer!r}"
+                ) from None
         if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
             raise TypeError(f"answer must be a number, got {type(answer).__name__}")
         if not math.isfinite(answer):
@@ -76,7 +80,8 @@ def answer_hash(exercise_id: str, answer, *, kind: str = "number", decimals: int
 def is_correct(exercise_id: str, answer) -> bool:
     """Whether ``answer`` is right for exercise ``exercise_id`` (for graders and scripts).
 
-    Numbers may be given as int, float or str; percentages without the ``%`` sign.
+    Numbers may be given as int, float or str; percentages without the ``%`` sign
+    (``"10.9%"`` is refused rather than guessed at: the exercise says its unit).
     """
     record = exercise(exercise_id)
     if answer is None:

@@ -194,7 +194,7 @@ def _embedded_path() -> Path:
 def _load_embedded(split: str, path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     path = path or _embedded_path()
     try:
-        with np.load(path) as archive:
+        with open(path, "rb") as f, np.load(f) as archive:
             return archive[f"{split}_images"], archive[f"{split}_labels"]
     except FileNotFoundError:
         raise FileNotFoundError(

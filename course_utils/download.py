@@ -96,27 +96,18 @@ def download(
     try:
         digest = hashlib.new(algorithm)
         with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    total = int(response.headers.get("Content-Length") or 0) or None
-                    with tqdm(
-                        total=total,
-                        unit="B",
-                        unit_scale=True,
-                        desc=path.name,
-                        disable=not progress,
-                    ) as bar:
-                        for chunk in iter(lambda: response.read(_CHUNK), b""):
-                            out.write(chunk)
-                            digest.update(chunk)
-                            bar.update(len(chunk))
-            except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
-                reason = (
-                    f"HTTP {err.code} {err.reason}"
-                    if hasattr(err, "code")
-                    else (getattr(err, "reason", None) or repr(err))
-                )
-                raise OfflineError(f"could not download {url} ({reason})") from err
+            response = _network(url, urllib.request.urlopen, url, timeout=timeout)
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with (
+                response,
+                tqdm(
+                    total=total, unit="B", unit_scale=True, desc=path.name, disable=not progress
+                ) as bar,
+            ):
+                while chunk := _network(url, response.read, _CHUNK):
+                    out.write(chunk)  # a disk error here is not "offline": it propagates
+                    digest.update(chunk)
+                    bar.update(len(chunk))
         if digest.hexdigest() != expected:
             raise ChecksumError(
                 f"checksum mismatch for {url}: expected {checksum}, "
@@ -127,6 +118,19 @@ def download(
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _network(url: str, call, *args, **kwargs):
+    """``call(*args, **kwargs)``, with network failures turned into :class:`OfflineError`."""
+    try:
+        return call(*args, **kwargs)
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
+        reason = (
+            f"HTTP {err.code} {err.reason}"
+            if hasattr(err, "code")
+            else (getattr(err, "reason", None) or repr(err))
+        )
+        raise OfflineError(f"could not download {url} ({reason})") from err
 
 
 def try_download(url: str, path: str | os.PathLike, checksum: str, *, what: str) -> Path | None:

@@ -118,8 +118,17 @@ def fit(
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    for name, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    if lr == 0:
+        raise ValueError("lr must be positive, got 0")
+    if max_filter_rms is not None and not (
+        isinstance(max_filter_rms, int | float) and max_filter_rms > 0
+    ):
+        raise ValueError(
+            f"max_filter_rms must be a positive number or None, got {max_filter_rms!r}"
+        )
     if lr_schedule not in ("constant", "cosine"):
         raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
     generator = seed_everything(seed)

@@ -52,7 +52,7 @@ def test_equivalent_forms_accepted_and_rounding_respected():
     assert (
         is_correct("timeline-1", "10.9")
         and is_correct("timeline-1", 10.94)
-        and is_correct("timeline-1", "10.9%")
+        and is_correct("timeline-1", " 10.9 ")
     )
     assert not is_correct("timeline-1", 10.96)  # rounds to 11.0
     assert is_correct("timeline-3", "2015") and not is_correct("timeline-3", 2014)
@@ -88,6 +88,7 @@ def test_hash_is_sha256_of_id_and_normalised_answer():
     [
         (("no-such-exercise", 1), ValueError, "^exercise_id must be one of"),
         (("timeline-1", "ten"), ValueError, "^answer must be a number"),
+        (("timeline-1", "10.9%"), ValueError, "^answer must be a number .percentages without"),
         (("timeline-1", [10.9]), TypeError, "^answer must be a number"),
         (("timeline-1", float("nan")), ValueError, "^answer must be a finite number"),
         (("timeline-1", True), TypeError, "^answer must be a number"),

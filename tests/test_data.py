@@ -25,7 +25,8 @@ def write_idx(path, array: np.ndarray, *, gz=True):
     """Write an IDX file by the format's definition (the MNIST page), independently of read_idx."""
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(struct.pack(">i", n) for n in array.shape)
     raw = header + array.astype(np.uint8).tobytes()
-    (gzip.open if gz else open)(path, "wb").write(raw)
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(raw)
 
 
 @pytest.mark.parametrize(("split", "per_class"), [("train", 600), ("test", 100)])
@@ -77,11 +78,11 @@ def test_read_idx_on_a_hand_written_file(tmp_path):
 
 def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
     write_idx(tmp_path / "ok.gz", np.zeros((4, 5), np.uint8))
-    raw = gzip.open(tmp_path / "ok.gz").read()
-    gzip.open(tmp_path / "short.gz", "wb").write(raw[:-3])
+    raw = gzip.decompress((tmp_path / "ok.gz").read_bytes())
+    (tmp_path / "short.gz").write_bytes(gzip.compress(raw[:-3]))
     with pytest.raises(ValueError, match="truncated or corrupted"):
         read_idx(tmp_path / "short.gz")
-    gzip.open(tmp_path / "float.gz", "wb").write(b"\x00\x00\x0d\x01" + raw[4:])
+    (tmp_path / "float.gz").write_bytes(gzip.compress(b"\x00\x00\x0d\x01" + raw[4:]))
     with pytest.raises(ValueError, match="magic number"):
         read_idx(tmp_path / "float.gz")
     (tmp_path / "broken.gz").write_bytes(b"\x1f\x8b not really gzip")

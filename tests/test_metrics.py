@@ -510,3 +510,30 @@ def test_average_precision_properties(scores, data, interpolation):
     assert average_precision(
         scores[permutation], is_tp[permutation], num_gt, interpolation
     ) == pytest.approx(ap)
+
+
+# --- Added after review: cases the earlier examples did not separate ----------------------
+
+
+def test_envelope_matters_tp_fp_tp_tp():
+    # Ranking TP, FP, TP, TP with 3 ground-truth boxes (worked from the VOC definitions):
+    # precision 1, 1/2, 2/3, 3/4 at recall 1/3, 1/3, 2/3, 1; envelope 1, 3/4, 3/4, 3/4.
+    # "all": 1/3 * 1 + 1/3 * 3/4 + 1/3 * 3/4 = 0.8333 (0.8056 without the envelope).
+    # "voc07": recalls 0, .1, .2, .3 -> 1; .4 ... 1.0 (7 points) -> 3/4: (4 + 5.25) / 11 = 0.8409.
+    scores, is_tp = [0.9, 0.8, 0.7, 0.6], [True, False, True, True]
+    assert average_precision(scores, is_tp, 3, "all") == pytest.approx(5 / 6)
+    assert average_precision(scores, is_tp, 3, "voc07") == pytest.approx(9.25 / 11)
+
+
+def test_iou_exactly_at_the_threshold_is_a_match():
+    # (0, 0, 10, 10) against (0, 0, 10, 5): 50 / 100 = 0.5, and the rule is IoU >= 0.5.
+    matched = match_detections([0], [0], [[0, 0, 10, 10]], [0.9], [0], [0], [[0, 0, 10, 5]])
+    assert matched.tolist() == [0]
+
+
+def test_equal_scores_the_earlier_detection_matches():
+    # Two detections with the same score on one ground-truth box: the earlier row matches
+    # (documented tie rule), even though the later one overlaps better.
+    boxes = [[0, 0, 10, 8], [0, 0, 10, 10]]
+    matched = match_detections([0, 0], [0, 0], boxes, [0.5, 0.5], [0], [0], [[0, 0, 10, 10]])
+    assert matched.tolist() == [0, -1]
