@@ -12,7 +12,7 @@ Two label-preserving transformations, both cheap enough to compute on the fly:
    training pixels gives the eigenvectors ``p_i`` and eigenvalues ``lambda_i``
    of their 3 x 3 covariance matrix (:func:`rgb_pca`). To every pixel of an
    image one adds the same colour ``[p1 p2 p3] [a1 l1, a2 l2, a3 l3]^T``, with
-   ``a_i ~ N(0, 0.1)`` drawn once per image (:func:`pca_color_shift`,
+   ``a_i ~ N(0, 0.1^2)`` (standard deviation 0.1) drawn once per image (:func:`pca_color_shift`,
    :func:`pca_color_augment`).
 
 Images are float tensors ``(N, C, H, W)`` (a single image ``(C, H, W)`` also
