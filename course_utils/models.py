@@ -546,11 +546,16 @@ def energy_above(power: torch.Tensor, cutoff: float) -> torch.Tensor:
     Returns:
         ``power.shape[:-2]`` tensor of fractions in [0, 1].
     """
+    if not isinstance(power, torch.Tensor) or power.ndim < 2:
+        raise TypeError(f"power must be a (..., size, size) tensor, got {type(power).__name__}")
     if not 0 < cutoff <= 0.5:
         raise ValueError(f"cutoff must be in (0, 0.5] cycles per pixel, got {cutoff!r}")
+    total = power.sum(dim=(-2, -1))
+    if (total <= 0).any():
+        raise ValueError("power must have some energy in every spectrum (one sums to zero)")
     freqs = spectrum_frequencies(power.shape[-1]).abs()
     outside = torch.maximum(freqs[:, None], freqs[None, :]) > cutoff
-    return (power * outside).sum(dim=(-2, -1)) / power.sum(dim=(-2, -1))
+    return (power * outside).sum(dim=(-2, -1)) / total
 
 
 @torch.no_grad()

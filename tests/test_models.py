@@ -435,3 +435,10 @@ def test_layer_table_on_the_meta_device_matches_cpu():
     with torch.device("meta"):
         meta = small_zfnet()
     assert layer_table(meta, (1, 28, 28)).equals(layer_table(small_zfnet(), (1, 28, 28)))
+
+
+def test_energy_above_rejects_empty_spectra():
+    with pytest.raises(ValueError, match="^power must have some energy"):
+        energy_above(torch.zeros(2, 8, 8), 0.25)
+    with pytest.raises(TypeError, match="^power must be"):
+        energy_above([[1.0]], 0.25)

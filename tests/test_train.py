@@ -1,5 +1,7 @@
 """Tests of course_utils.train: determinism, the history, evaluation, renormalisation."""
 
+import math
+
 import pytest
 import torch
 
@@ -89,3 +91,66 @@ def test_fit_rejects_bad_arguments(subset):
         fit(model, subset, epochs=0)
     with pytest.raises(ValueError, match="^lr"):
         fit(model, subset, lr=0)
+
+
+def _hand_loop(model, subset, *, epochs, batch_size, lr, cosine, seed):
+    """fit's recipe written out from its docstring: seeded order, SGD with momentum 0.9 and
+    weight decay 5e-4, learning rate lr * (1 + cos(pi * step / total_steps)) / 2 for cosine."""
+    images, labels = subset.tensors()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+    generator = torch.Generator().manual_seed(seed)
+    steps = epochs * -(-len(labels) // batch_size)
+    step, rows = 0, []
+    for _ in range(epochs):
+        losses, correct = [], 0
+        for batch in torch.randperm(len(labels), generator=generator).split(batch_size):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * (1 + math.cos(math.pi * step / steps)) / 2 if cosine else lr
+            scores = model(images[batch])
+            loss = torch.nn.functional.cross_entropy(scores, labels[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            losses.append(loss.item())
+            correct += int((scores.argmax(1) == labels[batch]).sum())
+        rows.append((sum(losses) / len(losses), correct / len(labels)))
+    return rows
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_fit_is_the_documented_recipe(subset, schedule):
+    def linear():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))
+
+    ours, reference = linear(), linear()
+    history = fit(
+        ours, subset, epochs=2, batch_size=64, lr=0.05, lr_schedule=schedule, seed=5, progress=False
+    )
+    rows = _hand_loop(
+        reference, subset, epochs=2, batch_size=64, lr=0.05, cosine=schedule == "cosine", seed=5
+    )
+    torch.use_deterministic_algorithms(False)
+    for a, b in zip(ours.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    assert history["train_loss"].tolist() == pytest.approx([r[0] for r in rows])
+    assert history["train_accuracy"].tolist() == pytest.approx([r[1] for r in rows])
+
+
+def test_predict_keeps_the_training_mode(subset):
+    model = small_zfnet()
+    model.train()
+    predict(model, subset)
+    assert model.training
+    model.eval()
+    predict(model, subset)
+    assert not model.training
+
+
+def test_fit_checks_arguments_before_training(subset):
+    model = small_zfnet()
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match="^max_filter_rms must"):
+        fit(model, subset, max_filter_rms=0, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
