@@ -435,39 +435,20 @@ def match_detections(
     matched = np.full(num_det, -1, dtype=np.int64)
     if num_det == 0 or num_gt == 0:
         return matched
-    # One integer key per (image, class) pair, shared by detections and ground truth.
-    pairs = np.concatenate(
-        [np.stack([det_images, det_labels], 1), np.stack([gt_images, gt_labels], 1)]
-    )
-    _, key = np.unique(pairs, axis=0, return_inverse=True)
-    det_key, gt_key = key.ravel()[:num_det], key.ravel()[num_det:]
-    # Detections by (image, class), then descending score; ground truth by (image, class).
-    det_order = np.lexsort((np.arange(num_det), -det_scores.astype(np.float64), det_key))
-    gt_order = np.argsort(gt_key, kind="stable")
-    sorted_gt_key = gt_key[gt_order]
-    lo = np.searchsorted(sorted_gt_key, det_key[det_order], side="left")
-    counts = np.searchsorted(sorted_gt_key, det_key[det_order], side="right") - lo
-    # Every (detection, ground truth) pair of the same image and class, in one IoU call.
-    pair_det = np.repeat(np.arange(num_det), counts)
-    pair_gt = gt_order[
-        np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
-    ]
-    iou = _iou(det_boxes[det_order[pair_det]], gt_boxes[pair_gt], inclusive)
-    ok = (iou >= thresholds[pair_gt]) & (iou > 0)
-    pair_det, pair_gt, iou = pair_det[ok], pair_gt[ok], iou[ok]
-    # The greedy pass, detection by detection in score order: the best free candidate.
-    ends = (np.flatnonzero(np.diff(pair_det)) + 1).tolist() + [len(pair_det)]
-    pair_gt, iou, first = pair_gt.tolist(), iou.tolist(), pair_det.tolist()
-    taken, start = set(), 0
-    for end in ends:
-        best, best_iou = -1, -1.0
-        for gt, overlap in zip(pair_gt[start:end], iou[start:end], strict=True):
-            if overlap > best_iou and gt not in taken:
-                best, best_iou = gt, overlap
-        if best >= 0:
-            matched[det_order[first[start]]] = best
-            taken.add(best)
-        start = end
+    # The ground-truth rows of each (image, class) pair.
+    gt_rows: dict[tuple[int, int], list[int]] = {}
+    for row, pair in enumerate(zip(gt_images.tolist(), gt_labels.tolist(), strict=True)):
+        gt_rows.setdefault(pair, []).append(row)
+    taken = np.zeros(num_gt, dtype=bool)
+    # Detections by descending score; a stable sort keeps equal scores in row order.
+    for det in np.argsort(-det_scores.astype(np.float64), kind="stable"):
+        rows = np.array(gt_rows.get((int(det_images[det]), int(det_labels[det])), []), dtype=int)
+        iou = _iou(det_boxes[det], gt_boxes[rows], inclusive)
+        free = ~taken[rows] & (iou >= thresholds[rows]) & (iou > 0)
+        if free.any():
+            best = rows[free][np.argmax(iou[free])]  # argmax: the earlier row on ties
+            matched[det] = best
+            taken[best] = True
     return matched
 
 
