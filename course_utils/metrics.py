@@ -24,6 +24,7 @@ __all__ = [
     "localization_error",
     "match_detections",
     "mean_average_precision",
+    "precision_envelope",
     "precision_recall_curve",
     "topk_accuracy",
 ]
@@ -494,6 +495,20 @@ def _check_ranking(scores, is_true_positive, num_ground_truth, *, allow_zero: bo
     return scores.astype(np.float64), is_tp
 
 
+def precision_envelope(precision) -> np.ndarray:
+    """The monotone envelope of a precision curve: at each rank, the highest precision
+    at that rank or any later one (equal or higher recall).
+
+    ``precision`` is ``(D,)``, in order of descending score as
+    :func:`precision_recall_curve` returns it. This is the "interpolated
+    precision" of PASCAL VOC (Everingham et al. 2010, Sec. 4.2).
+    """
+    precision = _as_numpy(precision, "precision").astype(np.float64)
+    if precision.ndim != 1:
+        raise ValueError(f"precision must be a 1-D array, got shape {precision.shape}")
+    return np.maximum.accumulate(precision[::-1])[::-1]
+
+
 def average_precision(
     scores, is_true_positive, num_ground_truth: int, interpolation: str = "all"
 ) -> float:
@@ -530,15 +545,14 @@ def average_precision(
         return float("nan")
     tp = np.cumsum(is_tp[np.argsort(-scores, kind="stable")])
     precision = tp / np.arange(1, len(tp) + 1)
+    envelope = precision_envelope(precision)
     if interpolation == "voc07":
-        envelope = np.maximum.accumulate(precision[::-1])[::-1] if len(tp) else precision
         total = 0.0
         for tenth in range(11):
             reached = np.flatnonzero(10 * tp >= tenth * num_ground_truth)
             total += envelope[reached[0]] if reached.size else 0.0
         return float(total / 11)
     recall = np.concatenate([[0.0], tp / num_ground_truth])
-    envelope = np.maximum.accumulate(np.concatenate([precision, [0.0]])[::-1])[::-1][:-1]
     return float(np.sum(np.diff(recall) * envelope))
 
 

@@ -537,3 +537,14 @@ def test_equal_scores_the_earlier_detection_matches():
     boxes = [[0, 0, 10, 8], [0, 0, 10, 10]]
     matched = match_detections([0, 0], [0, 0], boxes, [0.5, 0.5], [0], [0], [[0, 0, 10, 10]])
     assert matched.tolist() == [0, -1]
+
+
+def test_precision_envelope_hand_worked():
+    # TP, FP, TP, TP: precision 1, 1/2, 2/3, 3/4; the best at equal or later rank: 1, 3/4, 3/4, 3/4.
+    from course_utils.metrics import precision_envelope
+
+    np.testing.assert_allclose(
+        precision_envelope([1, 1 / 2, 2 / 3, 3 / 4]), [1, 3 / 4, 3 / 4, 3 / 4]
+    )
+    with pytest.raises(ValueError, match="^precision must be a 1-D array"):
+        precision_envelope([[1.0]])
