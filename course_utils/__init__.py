@@ -6,26 +6,24 @@ One module per concept the book teaches; each chapter imports what it needs::
     cu.setup_notebook(seed=0)
     train = cu.data.load_fashion_mnist("train")
 
-Modules: ``data`` (Fashion-MNIST, photos, ImageNet class names), ``download``
-(checksummed, atomic downloads), ``timeline`` (ILSVRC results), ``metrics``
-(top-k accuracy, IoU, localization error, detection mAP), ``models``
-(AlexNet, ZFNet, small CPU versions, layer tables), ``train`` (a small
-training loop), ``plotting`` (the course's figure style), ``checks`` (exercises with instant feedback),
-``seeding`` (reproducibility), ``augment`` (AlexNet's crops, flips and PCA
-colour augmentation).
+One module per concept; ``course_utils/README.md`` maps them to the chapters
+and says where a new concept goes.
 """
 
 import pandas
 import torch
 
+from . import aliasing
 from . import augment
 from . import checks
 from . import data
 from . import download
 from . import metrics
 from . import models
+from . import normalization
 from . import plotting
 from . import seeding
+from . import summary
 from . import timeline
 from . import train
 from .checks import check
@@ -34,6 +32,7 @@ from .seeding import seed_everything
 __version__ = "0.1.0"
 
 __all__ = [
+    "aliasing",
     "augment",
     "check",
     "checks",
@@ -41,10 +40,12 @@ __all__ = [
     "download",
     "metrics",
     "models",
+    "normalization",
     "plotting",
     "seed_everything",
     "seeding",
     "setup_notebook",
+    "summary",
     "timeline",
     "train",
 ]

@@ -6,15 +6,16 @@
   trick" variant of Krizhevsky 2014) for comparison and for its ImageNet weights.
 * :func:`zfnet` -- Zeiler & Fergus (2013/2014), "Visualizing and Understanding
   Convolutional Networks", Sec. 3 and Fig. 3.
-* :class:`LocalResponseNorm` -- the paper's equation (Krizhevsky et al. 2012, Sec. 3.3).
-* :func:`renormalize_filters_` -- ZFNet's rule (Zeiler & Fergus, Sec. 3.1).
 * :func:`small_alexnet` / :func:`small_zfnet` -- the same two first layers on
   Fashion-MNIST, for training on a laptop CPU.
-* :func:`layer_table` -- output shape, parameters and multiply-adds per layer (torchinfo).
 * :func:`load_pretrained` -- the small models' checkpoints shipped with ``course_utils``;
-  :func:`load_imagenet_alexnet` -- torchvision's ImageNet weights, when online.
-* :func:`filter_spectra`, :func:`energy_above`, :func:`first_layer_aliasing` -- where
-  the first layer's energy lies in frequency, and how much of it a stride aliases.
+  :func:`load_imagenet_alexnet` -- torchvision's ImageNet weights, when online, and
+  :func:`imagenet_top5`, its five most probable classes for a photo.
+
+Each architecture sits here with its weights, as in torchvision's ``models``. The
+layers and rules they use live in modules named after them:
+:class:`course_utils.normalization.LocalResponseNorm` and ZFNet's filter rule
+:func:`course_utils.train.renormalize_filters_`.
 
 Why 227 and not 224? AlexNet's paper says its input is 224x224x3 and its first layer
 has 96 kernels of 11x11 with stride 4, giving 55x55 maps. Without padding, a 224 input
@@ -25,86 +26,41 @@ gives ``(224 - 11) // 4 + 1 = 54``; the arithmetic only works for ``(55 - 1) * 4
 
 from __future__ import annotations
 
+import re
+import urllib.error
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+import torchvision
 from torch import nn
+from torchvision.models import AlexNet_Weights
+
+from . import _validate
+from .data import imagenet_class_names
+from .download import ChecksumError, cache_dir, file_checksum
+from .normalization import LocalResponseNorm
 
 __all__ = [
     "CHECKPOINTS",
     "IMAGENET_ALEXNET_URL",
     "SMALL_INPUT_SIZE",
-    "LocalResponseNorm",
     "SmallNet",
-    "aliased_fraction",
     "alexnet",
     "checkpoint_dir",
     "checkpoint_history",
-    "energy_above",
-    "filter_spectra",
-    "first_layer_aliasing",
     "imagenet_top5",
-    "layer_table",
     "load_imagenet_alexnet",
     "load_pretrained",
-    "renormalize_filters_",
     "small_alexnet",
     "small_zfnet",
-    "spectrum_frequencies",
     "zfnet",
 ]
 
 _VARIANTS = ("paper", "torchvision")
-
-
-class LocalResponseNorm(nn.Module):
-    r"""Local response normalisation across channels, as written in AlexNet's paper.
-
-    Krizhevsky et al. (2012), Sec. 3.3, for the activity :math:`a^i_{x,y}` of
-    kernel map :math:`i` at position :math:`(x, y)` among :math:`N` maps:
-
-    .. math::
-        b^i_{x,y} = a^i_{x,y} \Big/ \Big(k + \alpha
-        \sum_{j=\max(0,\, i-n/2)}^{\min(N-1,\, i+n/2)} (a^j_{x,y})^2\Big)^{\beta}
-
-    with :math:`n/2` rounded down, and the paper's values ``k=2, n=5, alpha=1e-4,
-    beta=0.75``. The paper applies it after the ReLU of conv1 and conv2.
-
-    PyTorch's ``torch.nn.LocalResponseNorm(size, alpha, beta, k)`` computes the same
-    sum but multiplies it by ``alpha / size`` (it averages the squares over a
-    window of ``size`` channels, zero-padded at the ends, so it divides by ``n``
-    even near the first and last channel). So the paper's layer is
-    ``torch.nn.LocalResponseNorm(size=n, alpha=n * alpha, beta=beta, k=k)``:
-    passing the paper's ``alpha=1e-4`` straight to PyTorch normalises five times
-    less than the paper did. (For odd ``n`` the two windows agree; for even ``n``
-    PyTorch's window is not centred the same way.)
-
-    Input and output: ``(N, C, H, W)`` float tensors of the same shape.
-    """
-
-    def __init__(self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0):
-        super().__init__()
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise ValueError(f"size must be a positive int, got {size!r}")
-        for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
-            if not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-        self.size, self.alpha, self.beta, self.k = size, float(alpha), float(beta), float(k)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4:
-            raise ValueError(f"x must be a (N, C, H, W) tensor, got shape {tuple(x.shape)}")
-        half = self.size // 2
-        squares = F.pad(x.pow(2), (0, 0, 0, 0, half, half))  # zero channels at both ends
-        # Sum of squares over channels j = i - n/2 .. i + n/2 (n/2 rounded down).
-        window = squares.unfold(1, 2 * half + 1, 1).sum(dim=-1)
-        return x / (self.k + self.alpha * window).pow(self.beta)
-
-    def extra_repr(self) -> str:
-        return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class AlexNetPaper(nn.Module):
@@ -195,9 +151,8 @@ class ZFNet(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
-def _check_num_classes(num_classes: int) -> None:
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+def _check_num_classes(num_classes: int) -> int:
+    return _validate.integer(num_classes, "num_classes", min=1)
 
 
 def alexnet(variant: str = "paper", num_classes: int = 1000) -> nn.Module:
@@ -219,16 +174,14 @@ def alexnet(variant: str = "paper", num_classes: int = 1000) -> nn.Module:
     _check_num_classes(num_classes)
     if variant == "paper":
         return AlexNetPaper(num_classes)
-    import torchvision
-
     return torchvision.models.alexnet(weights=None, num_classes=num_classes)
 
 
 def zfnet(num_classes: int = 1000) -> nn.Module:
     """ZFNet (Zeiler & Fergus 2014, Fig. 3), untrained; input ``(N, 3, 224, 224)``.
 
-    See :class:`ZFNet`. Train it with :func:`renormalize_filters_` after each
-    optimiser step, as the paper did.
+    See :class:`ZFNet`. Train it with :func:`course_utils.train.renormalize_filters_`
+    after each optimiser step, as the paper did (``fit(..., after_step=...)``).
     """
     _check_num_classes(num_classes)
     return ZFNet(num_classes)
@@ -344,96 +297,6 @@ def small_zfnet(num_classes: int = 10) -> SmallNet:
     return SmallNet("zfnet", num_classes)
 
 
-@torch.no_grad()
-def renormalize_filters_(model: nn.Module, max_rms: float = 0.1) -> int:
-    """Rescale, in place, every conv filter whose RMS exceeds ``max_rms`` to RMS ``max_rms``.
-
-    Zeiler & Fergus (2014), Sec. 3.1: "We renormalize each filter in the
-    convolutional layers whose RMS value exceeds a fixed radius of 1e-1 to this
-    fixed radius." A filter is one output channel's weights, ``weight[o]`` of
-    shape ``(C_in / groups, kH, kW)``; its RMS is ``sqrt(mean(weight[o] ** 2))``.
-    Biases and fully connected layers are left alone. Call it after each
-    optimiser step.
-
-    Returns:
-        How many filters were rescaled.
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(max_rms, (int, float)) or isinstance(max_rms, bool) or max_rms <= 0:
-        raise ValueError(f"max_rms must be a positive number, got {max_rms!r}")
-    rescaled = 0
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            weight = module.weight
-            rms = weight.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt()
-            too_big = rms > max_rms
-            scale = torch.where(too_big, max_rms / rms, torch.ones_like(rms))
-            weight.mul_(scale)
-            rescaled += int(too_big.sum())
-    return rescaled
-
-
-def layer_table(
-    model: nn.Module, input_size: tuple[int, ...], *, batch_size: int = 1
-) -> pd.DataFrame:
-    """One row per layer with parameters: output shape, parameters and multiply-adds.
-
-    Built with ``torchinfo.summary`` (not a hand-written counter). Rows are the
-    leaf layers (convolutions, ReLUs, pools, ...) in the order they run.
-
-    Args:
-        model: the network.
-        input_size: shape of one input without the batch, e.g. ``(3, 227, 227)``.
-        batch_size: the batch torchinfo runs (multiply-adds are for the whole batch).
-
-    Tip: build large models under ``with torch.device("meta"):`` to get their table
-    without allocating their weights.
-
-    Returns:
-        A DataFrame with columns ``layer`` (e.g. ``"features.0 Conv2d"``),
-        ``output shape`` (``C x H x W``), ``parameters``, and ``MACs`` -- multiply-
-        accumulate operations (torchinfo's "mult-adds"); one MAC is a multiply and
-        an add, so FLOPs are about 2 x MACs. The last row is the total.
-    """
-    import torchinfo
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(input_size, (tuple, list)) or not all(
-        isinstance(s, int) and s > 0 for s in input_size
-    ):
-        raise ValueError(f"input_size must be a tuple of positive ints, got {input_size!r}")
-    names = {id(module): name for name, module in model.named_modules()}
-    # A model built under ``with torch.device("meta"):`` has shapes but no weights in
-    # memory; torchinfo then runs on the meta device too.
-    device = next(model.parameters()).device
-    stats = torchinfo.summary(
-        model, input_size=(batch_size, *input_size), verbose=0, device=device, mode="eval"
-    )
-    rows = []
-    for info in stats.summary_list:
-        if not info.is_leaf_layer or info.depth == 0:
-            continue
-        rows.append(
-            {
-                "layer": f"{names.get(info.layer_id, info.var_name)} {info.class_name}",
-                "output shape": " x ".join(str(s) for s in info.output_size[1:]),
-                "parameters": int(info.num_params),
-                "MACs": int(info.macs),
-            }
-        )
-    rows.append(
-        {
-            "layer": "total",
-            "output shape": "",
-            "parameters": int(stats.total_params),
-            "MACs": int(stats.total_mult_adds),
-        }
-    )
-    return pd.DataFrame(rows)
-
-
 #: The shipped checkpoints, by name -> (builder, file name, sha256 of the file).
 #: ``python scripts/train_checkpoints.py`` rewrites them (it prints the hashes).
 CHECKPOINTS = {
@@ -483,8 +346,6 @@ def load_pretrained(name: str, *, path: str | Path | None = None) -> nn.Module:
         FileNotFoundError: the checkpoint file is missing.
         course_utils.download.ChecksumError: the file is not the shipped one.
     """
-    from .download import ChecksumError, file_checksum
-
     if name not in CHECKPOINTS:
         raise ValueError(f"name must be one of {sorted(CHECKPOINTS)}, got {name!r}")
     builder, filename, expected = CHECKPOINTS[name]
@@ -503,113 +364,6 @@ def load_pretrained(name: str, *, path: str | Path | None = None) -> nn.Module:
     model = builder()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model.eval()
-
-
-def filter_spectra(weight: torch.Tensor, size: int = 64) -> torch.Tensor:
-    """Power spectra of convolution filters, in cycles per input pixel.
-
-    Args:
-        weight: ``(F, C, k, k)`` filters (e.g. ``model.features[0].weight``).
-        size: the filters are zero-padded to ``size x size`` before the 2-D DFT,
-            so filters of different sizes land on the same frequency grid.
-
-    Returns:
-        ``(F, size, size)`` float tensor: ``|DFT|^2`` summed over the input
-        channels, with zero frequency in the centre (``fftshift``). The
-        frequency of row/column ``i`` is ``spectrum_frequencies(size)[i]``
-        cycles per pixel, from -0.5 to just under 0.5 (the Nyquist frequency
-        of the input grid).
-    """
-    if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
-        raise ValueError("weight must be a (F, C, k, k) tensor")
-    if not isinstance(size, int) or size < max(weight.shape[-2:]):
-        raise ValueError(f"size must be an int at least the filter size, got {size!r}")
-    spectrum = torch.fft.fft2(weight.detach().double(), s=(size, size))
-    power = spectrum.abs().pow(2).sum(dim=1)
-    return torch.fft.fftshift(power, dim=(-2, -1)).float()
-
-
-def spectrum_frequencies(size: int = 64) -> torch.Tensor:
-    """The ``(size,)`` frequencies (cycles per pixel) of :func:`filter_spectra`'s rows and columns."""
-    return torch.fft.fftshift(torch.fft.fftfreq(size))
-
-
-def energy_above(power: torch.Tensor, cutoff: float) -> torch.Tensor:
-    """Fraction of each spectrum's energy at frequencies above ``cutoff`` cycles per pixel.
-
-    ``power`` is ``(..., size, size)`` as returned by :func:`filter_spectra`. A
-    frequency ``(fy, fx)`` counts as above when ``max(|fy|, |fx|) > cutoff``:
-    subsampling by a stride ``s`` in both directions keeps exactly the square
-    ``|fy|, |fx| <= 1 / (2 s)`` (the new Nyquist frequency) and folds everything
-    outside it back inside -- that folded energy is aliasing.
-
-    Returns:
-        ``power.shape[:-2]`` tensor of fractions in [0, 1].
-    """
-    if not isinstance(power, torch.Tensor) or power.ndim < 2:
-        raise TypeError(f"power must be a (..., size, size) tensor, got {type(power).__name__}")
-    if not 0 < cutoff <= 0.5:
-        raise ValueError(f"cutoff must be in (0, 0.5] cycles per pixel, got {cutoff!r}")
-    total = power.sum(dim=(-2, -1))
-    if (total <= 0).any():
-        raise ValueError("power must have some energy in every spectrum (one sums to zero)")
-    freqs = spectrum_frequencies(power.shape[-1]).abs()
-    outside = torch.maximum(freqs[:, None], freqs[None, :]) > cutoff
-    return (power * outside).sum(dim=(-2, -1)) / total
-
-
-@torch.no_grad()
-def first_layer_aliasing(model: SmallNet, images: torch.Tensor) -> float:
-    """Fraction of the first layer's response energy that its stride aliases, on ``images``.
-
-    A convolution with stride ``s`` is the same as the convolution with stride 1
-    followed by keeping every ``s``-th row and column. This computes the stride-1
-    responses of every first-layer filter (no bias) to ``images`` (as the model
-    sees them, resized), removes each response map's mean (zero frequency, which
-    no stride can alias and which would otherwise dominate), and returns the
-    fraction of the remaining energy above the Nyquist frequency ``1 / (2 s)`` of
-    the subsampled grid (see :func:`energy_above`): the part of the response's
-    variation that the subsampling folds onto lower frequencies.
-
-    Args:
-        model: a :class:`SmallNet` (``small_alexnet()`` or ``small_zfnet()``).
-        images: ``(N, 1, H, W)`` float images in [0, 1].
-
-    Returns:
-        A fraction in [0, 1].
-    """
-    if not isinstance(model, SmallNet):
-        raise TypeError(f"model must be a SmallNet, got {type(model).__name__}")
-    conv = model.features[0]
-    power = torch.zeros(model.input_size, model.input_size, dtype=torch.float64)
-    for chunk in images.split(16):  # 16 images at a time keeps memory small
-        responses = F.conv2d(model.resize(chunk), conv.weight, padding=conv.kernel_size[0] // 2)
-        responses = responses.double() - responses.double().mean(dim=(-2, -1), keepdim=True)
-        power += torch.fft.fft2(responses).abs().pow(2).sum(dim=(0, 1))
-    return float(energy_above(torch.fft.fftshift(power), 0.5 / conv.stride[0]))
-
-
-def aliased_fraction(maps: torch.Tensor, stride: int) -> float:
-    """Fraction of the variation energy of ``maps`` that keeping every ``stride``-th pixel aliases.
-
-    Args:
-        maps: ``(N, C, H, W)`` images or feature maps, sampled at stride 1.
-        stride: the subsampling factor ``s`` (same in both directions).
-
-    Each map's mean (zero frequency, which no stride can alias) is removed; the
-    power spectra of all maps are summed, and the share of the energy above
-    ``1 / (2 s)`` cycles per pixel in either direction is returned
-    (:func:`energy_above`).
-    """
-    if not isinstance(maps, torch.Tensor) or maps.dim() != 4:
-        raise ValueError("maps must be a (N, C, H, W) tensor")
-    if not isinstance(stride, int) or stride < 1:
-        raise ValueError(f"stride must be a positive int, got {stride!r}")
-    power = torch.zeros(maps.shape[-2:], dtype=torch.float64)
-    for chunk in maps.split(16):  # 16 images at a time keeps memory small
-        chunk = chunk.double() - chunk.double().mean(dim=(-2, -1), keepdim=True)
-        power += torch.fft.fft2(chunk).abs().pow(2).sum(dim=(0, 1))
-    return float(energy_above(torch.fft.fftshift(power), 0.5 / stride))
 
 
 #: torchvision's ImageNet AlexNet weights ("one weird trick" variant, 233 MB).
@@ -638,11 +392,6 @@ def load_imagenet_alexnet(
     Raises:
         RuntimeError: the file's SHA-256 does not start with the prefix in its name.
     """
-    import re
-    import urllib.error
-
-    from .download import cache_dir
-
     name = url.rsplit("/", 1)[-1]
     match = re.search(r"-([a-f0-9]{8,})\.", name)
     if match is None:
@@ -682,11 +431,6 @@ def imagenet_top5(model: nn.Module, photo) -> list[tuple[str, float]]:
     Returns:
         Five ``(class name, probability)`` pairs, most probable first.
     """
-    import numpy as np
-    from torchvision.models import AlexNet_Weights
-
-    from .data import imagenet_class_names
-
     photo = np.asarray(photo)
     if photo.ndim != 3 or photo.shape[-1] != 3 or photo.dtype != np.uint8:
         raise ValueError(f"photo must be an (H, W, 3) uint8 array, got {photo.shape} {photo.dtype}")

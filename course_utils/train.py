@@ -2,9 +2,9 @@
 
 The loop is the textbook one (Krizhevsky et al. 2012, Sec. 5): stochastic gradient
 descent with momentum 0.9 and weight decay 5e-4 on the cross-entropy loss, in
-mini-batches drawn in a seeded random order. Optionally, after each step, ZFNet's
-filter renormalisation (Zeiler & Fergus 2014, Sec. 3.1;
-:func:`course_utils.models.renormalize_filters_`).
+mini-batches drawn in a seeded random order. A rule that an architecture applies
+after every step goes in through ``after_step``: ZFNet's filter renormalisation
+(Zeiler & Fergus 2014, Sec. 3.1), :func:`renormalize_filters_`, is one.
 
 Same seed, same data, same model, same machine -> the same weights, bit for bit
 (``seed_everything`` asks PyTorch for deterministic algorithms, the shuffling and
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import pandas as pd
 import torch
@@ -24,10 +25,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .models import renormalize_filters_
+from . import _validate
+from .metrics import topk_accuracy
 from .seeding import seed_everything
 
-__all__ = ["evaluate", "fit", "predict"]
+__all__ = ["evaluate", "fit", "predict", "renormalize_filters_"]
 
 
 def _check_dataset(dataset, name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,8 +54,7 @@ def predict(model: nn.Module, dataset, *, batch_size: int = 100) -> torch.Tensor
         ``(N, C)`` float32 tensor of unnormalised scores (logits).
     """
     images, _ = _check_dataset(dataset, "dataset")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    batch_size = _validate.integer(batch_size, "batch_size", min=1)
     was_training = model.training
     model.eval()
     scores = torch.cat([model(batch) for batch in images.split(batch_size)])
@@ -66,8 +67,6 @@ def evaluate(model: nn.Module, dataset, *, k: int = 1, batch_size: int = 100) ->
 
     Uses :func:`course_utils.metrics.topk_accuracy` on the scores of :func:`predict`.
     """
-    from .metrics import topk_accuracy
-
     _, labels = _check_dataset(dataset, "dataset")
     return topk_accuracy(predict(model, dataset, batch_size=batch_size), labels, k=k)
 
@@ -83,7 +82,7 @@ def fit(
     momentum: float = 0.9,
     weight_decay: float = 5e-4,
     lr_schedule: str = "constant",
-    max_filter_rms: float | None = None,
+    after_step: Callable[[nn.Module], object] | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> pd.DataFrame:
@@ -100,8 +99,9 @@ def fit(
         lr_schedule: ``"constant"``, or ``"cosine"`` to lower the learning rate
             from ``lr`` to 0 along a half cosine over all steps (Loshchilov &
             Hutter 2017), so the last epoch's weights are not caught mid-jump.
-        max_filter_rms: if given, apply ZFNet's renormalisation with this radius
-            after every step (the paper used 0.1).
+        after_step: if given, called as ``after_step(model)`` after every
+            optimiser step, e.g. ZFNet's :func:`renormalize_filters_` (radius 0.1,
+            the paper's) or ``functools.partial(renormalize_filters_, max_rms=0.05)``.
         seed: seeds the batch order and dropout (through :func:`course_utils.seeding.seed_everything`).
         progress: show a progress bar over the steps.
 
@@ -115,22 +115,15 @@ def fit(
     images, labels = _check_dataset(train_set, "train_set")
     if test_set is not None:
         _check_dataset(test_set, "test_set")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    for name, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    if lr == 0:
-        raise ValueError("lr must be positive, got 0")
-    if max_filter_rms is not None and not (
-        isinstance(max_filter_rms, int | float) and max_filter_rms > 0
-    ):
-        raise ValueError(
-            f"max_filter_rms must be a positive number or None, got {max_filter_rms!r}"
-        )
-    if lr_schedule not in ("constant", "cosine"):
-        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
+    epochs = _validate.integer(epochs, "epochs", min=1)
+    batch_size = _validate.integer(batch_size, "batch_size", min=1)
+    lr = _validate.number(lr, "lr", positive=True)
+    momentum = _validate.number(momentum, "momentum", min=0)
+    weight_decay = _validate.number(weight_decay, "weight_decay", min=0)
+    _validate.one_of(lr_schedule, "lr_schedule", ("constant", "cosine"))
+    if after_step is not None and not callable(after_step):
+        raise TypeError(f"after_step must be a function of the model or None, got {after_step!r}")
+    progress = _validate.flag(progress, "progress")
     generator = seed_everything(seed)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay
@@ -158,8 +151,8 @@ def fit(
             loss.backward()
             optimizer.step()
             schedule.step()
-            if max_filter_rms is not None:
-                renormalize_filters_(model, max_filter_rms)
+            if after_step is not None:
+                after_step(model)
             total_loss += loss.item()
             correct += int((scores.argmax(dim=1) == labels[batch]).sum())
             bar.update(1)
@@ -176,3 +169,31 @@ def fit(
     bar.close()
     model.eval()
     return pd.DataFrame(history)
+
+
+@torch.no_grad()
+def renormalize_filters_(model: nn.Module, max_rms: float = 0.1) -> int:
+    """Rescale, in place, every conv filter whose RMS exceeds ``max_rms`` to RMS ``max_rms``.
+
+    Zeiler & Fergus (2014), Sec. 3.1: "We renormalize each filter in the
+    convolutional layers whose RMS value exceeds a fixed radius of 1e-1 to this
+    fixed radius." A filter is one output channel's weights, ``weight[o]`` of
+    shape ``(C_in / groups, kH, kW)``; its RMS is ``sqrt(mean(weight[o] ** 2))``.
+    Biases and fully connected layers are left alone. Call it after each
+    optimiser step: ``fit(model, data, after_step=renormalize_filters_)``.
+
+    Returns:
+        How many filters were rescaled.
+    """
+    _validate.module(model)
+    max_rms = _validate.number(max_rms, "max_rms", positive=True)
+    rescaled = 0
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            weight = module.weight
+            rms = weight.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt()
+            too_big = rms > max_rms
+            scale = torch.where(too_big, max_rms / rms, torch.ones_like(rms))
+            weight.mul_(scale)
+            rescaled += int(too_big.sum())
+    return rescaled

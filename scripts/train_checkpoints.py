@@ -35,7 +35,7 @@ RECIPE = {
     "batch_size": 64,
     "lr": 0.03,
     "lr_schedule": "cosine",
-    "max_filter_rms": 0.1,
+    "after_step": cu.train.renormalize_filters_,  # ZFNet's rule, radius 0.1 (both models)
     "seed": 0,
 }
 

@@ -21,19 +21,14 @@ from torch import nn
 import course_utils as cu
 from course_utils.download import ChecksumError
 from course_utils.models import (
-    LocalResponseNorm,
     alexnet,
-    energy_above,
-    filter_spectra,
-    first_layer_aliasing,
-    layer_table,
     load_imagenet_alexnet,
     load_pretrained,
-    renormalize_filters_,
     small_alexnet,
     small_zfnet,
     zfnet,
 )
+from course_utils.normalization import LocalResponseNorm
 
 
 def _n_params(model: nn.Module) -> int:
@@ -172,89 +167,6 @@ def test_zfnet_parameter_count_by_hand():
     assert _n_params(zfnet()) == by_hand == 62_357_608
 
 
-# --- Local response normalisation -------------------------------------------
-
-
-def _lrn_by_hand(a: torch.Tensor, n=5, k=2.0, alpha=1e-4, beta=0.75) -> torch.Tensor:
-    """Krizhevsky et al. (2012), Sec. 3.3, written out with loops."""
-    batch, channels, height, width = a.shape
-    b = torch.empty_like(a)
-    for s in range(batch):
-        for i in range(channels):
-            for x in range(height):
-                for y in range(width):
-                    total = 0.0
-                    for j in range(max(0, i - n // 2), min(channels - 1, i + n // 2) + 1):
-                        total += float(a[s, j, x, y]) ** 2
-                    b[s, i, x, y] = float(a[s, i, x, y]) / (k + alpha * total) ** beta
-    return b
-
-
-@pytest.mark.parametrize(
-    ("n", "k", "alpha", "beta"), [(5, 2.0, 1e-4, 0.75), (3, 1.0, 0.05, 0.5), (7, 0.5, 0.2, 1.0)]
-)
-def test_lrn_matches_the_paper_equation(n, k, alpha, beta):
-    a = torch.randn(2, 9, 3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(n)) * 5
-    ours = LocalResponseNorm(size=n, alpha=alpha, beta=beta, k=k)(a)
-    torch.testing.assert_close(ours, _lrn_by_hand(a, n, k, alpha, beta), rtol=1e-12, atol=1e-12)
-
-
-def test_lrn_paper_constants_make_a_difference():
-    # With large activations the normalisation is far from the identity (a check the test can fail).
-    a = torch.full((1, 5, 1, 1), 100.0)
-    expected = 100.0 / (2.0 + 1e-4 * 5 * 100.0**2) ** 0.75  # all five neighbours in the window
-    assert LocalResponseNorm()(a)[0, 2, 0, 0].item() == pytest.approx(expected)
-
-
-def test_lrn_equals_torch_with_alpha_times_n():
-    a = torch.randn(3, 16, 5, 5, generator=torch.Generator().manual_seed(1)) * 10
-    paper = LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)(a)
-    torch_lrn = nn.LocalResponseNorm(size=5, alpha=5 * 1e-4, beta=0.75, k=2.0)(a)
-    torch.testing.assert_close(paper, torch_lrn)
-    # Passing the paper's alpha straight to PyTorch normalises less.
-    naive = nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)(a)
-    assert not torch.allclose(paper, naive)
-
-
-def test_lrn_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="^size"):
-        LocalResponseNorm(size=0)
-    with pytest.raises(ValueError, match="^x"):
-        LocalResponseNorm()(torch.zeros(3, 4))
-
-
-# --- Filter renormalisation --------------------------------------------------
-
-
-def test_renormalize_filters_rescales_only_large_filters():
-    conv = nn.Conv2d(2, 3, kernel_size=2)
-    with torch.no_grad():
-        conv.weight.zero_()
-        conv.weight[0] = 1.0  # RMS 1.0: rescaled to 0.1
-        conv.weight[1] = 0.05  # RMS 0.05: untouched
-        conv.weight[2, 0, 0, 0] = 0.3  # RMS sqrt(0.09 / 8) ~ 0.106: rescaled
-        conv.bias.fill_(7.0)
-    before = conv.weight.detach().clone()
-    model = nn.Sequential(conv, nn.Linear(4, 4))
-    linear_before = model[1].weight.detach().clone()
-    assert renormalize_filters_(model, max_rms=0.1) == 2
-    rms = conv.weight.pow(2).mean(dim=(1, 2, 3)).sqrt()
-    torch.testing.assert_close(rms[[0, 2]], torch.tensor([0.1, 0.1]))
-    assert torch.equal(conv.weight[1], before[1])
-    # Direction kept: filter 0 is all 0.1 now.
-    torch.testing.assert_close(conv.weight[0], torch.full((2, 2, 2), 0.1))
-    assert torch.equal(conv.bias, torch.full((3,), 7.0))
-    assert torch.equal(model[1].weight, linear_before)
-    assert renormalize_filters_(model, max_rms=0.1) == 0
-
-
-def test_renormalize_filters_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="^max_rms"):
-        renormalize_filters_(nn.Conv2d(1, 1, 1), max_rms=0)
-    with pytest.raises(TypeError, match="^model"):
-        renormalize_filters_("model")
-
-
 # --- Small models --------------------------------------------------------------
 
 
@@ -280,26 +192,6 @@ def test_small_models_take_fashion_mnist_images():
     x = torch.rand(4, 1, 28, 28)
     assert small_alexnet()(x).shape == (4, 10)
     assert small_zfnet(num_classes=3)(x).shape == (4, 3)
-
-
-# --- Layer tables ---------------------------------------------------------------
-
-
-def test_layer_table_against_hand_counts():
-    table = layer_table(alexnet("paper"), (3, 227, 227))
-    conv1 = table.iloc[0]
-    assert conv1["output shape"] == "96 x 55 x 55"
-    assert conv1["parameters"] == (11 * 11 * 3 + 1) * 96
-    # One multiply-add per weight per output position (torchinfo counts the bias add too).
-    assert conv1["MACs"] == (11 * 11 * 3 + 1) * 96 * 55 * 55
-    total = table.iloc[-1]
-    assert total["layer"] == "total" and total["parameters"] == 60_965_224
-    assert list(table.columns) == ["layer", "output shape", "parameters", "MACs"]
-
-
-def test_layer_table_rejects_bad_input_size():
-    with pytest.raises(ValueError, match="^input_size"):
-        layer_table(small_zfnet(), 28)
 
 
 # --- Shipped checkpoints -------------------------------------------------------
@@ -332,63 +224,6 @@ def test_load_pretrained_bad_name_and_missing_file(tmp_path):
         load_pretrained("small_alexnet", path=tmp_path / "missing.pt")
 
 
-# --- Frequency analysis -----------------------------------------------------------
-
-
-def test_filter_spectra_against_numpy():
-    import numpy as np
-
-    weight = torch.randn(4, 3, 7, 7, generator=torch.Generator().manual_seed(0))
-    ours = filter_spectra(weight, size=16).numpy()
-    w = weight.numpy().astype(np.float64)
-    numpy_power = (np.abs(np.fft.fft2(w, s=(16, 16))) ** 2).sum(axis=1)
-    np.testing.assert_allclose(ours, np.fft.fftshift(numpy_power, axes=(-2, -1)), rtol=1e-5)
-
-
-def test_energy_above_on_a_flat_spectrum():
-    # A one-pixel filter has a flat spectrum. On an 8-point grid the frequencies are
-    # -0.5, -0.375, ..., 0.375; |f| <= 0.25 holds for 5 of them, so 25 of 64 points
-    # are inside the square and 39 / 64 above the cutoff.
-    delta = torch.zeros(1, 1, 3, 3)
-    delta[0, 0, 1, 1] = 1.0
-    power = filter_spectra(delta, size=8)
-    torch.testing.assert_close(power, torch.ones(1, 8, 8))
-    assert energy_above(power, 0.25).item() == pytest.approx(39 / 64)
-    assert energy_above(power, 0.5).item() == 0.0
-
-
-def _delta_zfnet() -> nn.Module:
-    model = small_zfnet()  # stride 2: Nyquist 0.25 cycles/pixel after subsampling
-    with torch.no_grad():
-        model.features[0].weight.zero_()
-        model.features[0].weight[:, 0, 3, 3] = 1.0  # every filter passes the image through
-    return model
-
-
-def test_first_layer_aliasing_of_a_delta_filter_is_the_images_own():
-    import numpy as np
-
-    model = _delta_zfnet()
-    images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    x = model.resize(images).numpy()[:, 0].astype(np.float64)
-    x = x - x.mean(axis=(1, 2), keepdims=True)
-    power = np.fft.fftshift((np.abs(np.fft.fft2(x)) ** 2).sum(axis=0))
-    f = np.abs(np.fft.fftshift(np.fft.fftfreq(64)))
-    above = np.maximum(f[:, None], f[None, :]) > 0.25
-    expected = power[above].sum() / power.sum()
-    assert first_layer_aliasing(model, images) == pytest.approx(expected, rel=1e-6)
-
-
-@pytest.mark.parametrize(("cycles", "expected"), [(20, 1.0), (8, 0.0)])
-def test_first_layer_aliasing_of_pure_cosines(cycles, expected):
-    # 64x64 images pass unresized. 20 cycles over 64 pixels = 0.3125 cycles/pixel, above
-    # stride 2's Nyquist 0.25: all of it aliases; 8 cycles = 0.125: none of it does.
-    x = torch.arange(64, dtype=torch.float64)
-    image = 0.5 + 0.5 * torch.cos(2 * torch.pi * cycles * x / 64)
-    images = image.expand(64, 64)[None, None].float()
-    assert first_layer_aliasing(_delta_zfnet(), images) == pytest.approx(expected, abs=1e-6)
-
-
 # --- torchvision's ImageNet weights -------------------------------------------------
 
 
@@ -419,26 +254,3 @@ def test_imagenet_top5_shapes_and_order():
     assert probabilities == sorted(probabilities, reverse=True) and 0 < sum(probabilities) <= 1
     with pytest.raises(ValueError, match="^photo"):
         cu.models.imagenet_top5(model, cu.data.sample_photo("coffee")[..., 0])
-
-
-def test_aliased_fraction_by_stride():
-    # 6 cycles over 64 pixels = 0.094 cycles/pixel: below stride 4's Nyquist (0.125), above stride 8's.
-    x = torch.arange(64, dtype=torch.float64)
-    maps = torch.cos(2 * torch.pi * 6 * x / 64).expand(64, 64)[None, None]
-    assert cu.models.aliased_fraction(maps, 4) == pytest.approx(0.0, abs=1e-9)
-    assert cu.models.aliased_fraction(maps, 8) == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="^stride"):
-        cu.models.aliased_fraction(maps, 0)
-
-
-def test_layer_table_on_the_meta_device_matches_cpu():
-    with torch.device("meta"):
-        meta = small_zfnet()
-    assert layer_table(meta, (1, 28, 28)).equals(layer_table(small_zfnet(), (1, 28, 28)))
-
-
-def test_energy_above_rejects_empty_spectra():
-    with pytest.raises(ValueError, match="^power must have some energy"):
-        energy_above(torch.zeros(2, 8, 8), 0.25)
-    with pytest.raises(TypeError, match="^power must be"):
-        energy_above([[1.0]], 0.25)

@@ -1,14 +1,16 @@
 """Tests of course_utils.train: determinism, the history, evaluation, renormalisation."""
 
 import math
+from functools import partial
 
 import pytest
 import torch
+from torch import nn
 
 import course_utils as cu
 from course_utils.data import ImageSet
 from course_utils.models import small_alexnet, small_zfnet
-from course_utils.train import evaluate, fit, predict
+from course_utils.train import evaluate, fit, predict, renormalize_filters_
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,9 @@ def test_training_changes_the_weights_and_lowers_the_loss(subset):
 
 
 def test_renormalisation_during_training(subset):
-    model, _ = _trained(small_zfnet, subset, seed=0, lr=0.2, max_filter_rms=0.05)
+    model, _ = _trained(
+        small_zfnet, subset, seed=0, lr=0.2, after_step=partial(renormalize_filters_, max_rms=0.05)
+    )
     for conv in (m for m in model.modules() if isinstance(m, torch.nn.Conv2d)):
         rms = conv.weight.pow(2).mean(dim=(1, 2, 3)).sqrt()
         assert (rms <= 0.05 + 1e-6).all()
@@ -151,6 +155,35 @@ def test_predict_keeps_the_training_mode(subset):
 def test_fit_checks_arguments_before_training(subset):
     model = small_zfnet()
     before = [p.clone() for p in model.parameters()]
-    with pytest.raises(ValueError, match="^max_filter_rms must"):
-        fit(model, subset, max_filter_rms=0, progress=False)
+    with pytest.raises(TypeError, match="^after_step must"):
+        fit(model, subset, after_step=0.1, progress=False)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_renormalize_filters_rescales_only_large_filters():
+    conv = nn.Conv2d(2, 3, kernel_size=2)
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.weight[0] = 1.0  # RMS 1.0: rescaled to 0.1
+        conv.weight[1] = 0.05  # RMS 0.05: untouched
+        conv.weight[2, 0, 0, 0] = 0.3  # RMS sqrt(0.09 / 8) ~ 0.106: rescaled
+        conv.bias.fill_(7.0)
+    before = conv.weight.detach().clone()
+    model = nn.Sequential(conv, nn.Linear(4, 4))
+    linear_before = model[1].weight.detach().clone()
+    assert renormalize_filters_(model, max_rms=0.1) == 2
+    rms = conv.weight.pow(2).mean(dim=(1, 2, 3)).sqrt()
+    torch.testing.assert_close(rms[[0, 2]], torch.tensor([0.1, 0.1]))
+    assert torch.equal(conv.weight[1], before[1])
+    # Direction kept: filter 0 is all 0.1 now.
+    torch.testing.assert_close(conv.weight[0], torch.full((2, 2, 2), 0.1))
+    assert torch.equal(conv.bias, torch.full((3,), 7.0))
+    assert torch.equal(model[1].weight, linear_before)
+    assert renormalize_filters_(model, max_rms=0.1) == 0
+
+
+def test_renormalize_filters_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="^max_rms"):
+        renormalize_filters_(nn.Conv2d(1, 1, 1), max_rms=0)
+    with pytest.raises(TypeError, match="^model"):
+        renormalize_filters_("model")
