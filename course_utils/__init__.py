@@ -26,6 +26,7 @@ from . import seeding
 from . import summary
 from . import timeline
 from . import train
+from . import unpooling
 from .checks import check
 from .seeding import seed_everything
 
@@ -48,6 +49,7 @@ __all__ = [
     "summary",
     "timeline",
     "train",
+    "unpooling",
 ]
 
 
