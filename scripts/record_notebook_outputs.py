@@ -1,9 +1,10 @@
-"""Record the expected outputs of the notebooks' ``# NBVAL_CHECK_OUTPUT`` cells.
+"""Record the expected outputs of the notebooks' output-checked cells.
 
     python scripts/record_notebook_outputs.py notebooks/01_timeline.ipynb [...]
 
 Executes each notebook (in its own folder, like the book build and nbval do)
-and writes the outputs of its checked cells to tests/notebook_outputs/<name>.json,
+and writes the outputs of its checked cells (code cells tagged ``nbval-check-output``,
+the tag nbval reads; readers never see it) to tests/notebook_outputs/<name>.json,
 keyed by cell id. nbval compares against these (see conftest.py). Rerun it only
 when a checked cell's output changes on purpose, and review the diff.
 """
@@ -19,7 +20,12 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "notebook_outputs"
-CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"  # the one definition; conftest.py and the tests import it
+
+
+def is_checked(cell) -> bool:
+    """Whether nbval compares this cell's output with the recorded one."""
+    return cell["cell_type"] == "code" and CHECK_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def record(path: Path) -> Path:
@@ -30,7 +36,7 @@ def record(path: Path) -> Path:
     recorded = {
         cell["id"]: [_clean(o) for o in cell["outputs"]]
         for cell in notebook.cells
-        if cell.cell_type == "code" and CHECK_MARKER in cell.source
+        if is_checked(cell)
     }
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"{path.stem}.json"

@@ -96,11 +96,7 @@ def test_repository_url_has_one_source():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_checked_cells_have_recorded_outputs(path):
     recorded_file = ROOT / "tests" / "notebook_outputs" / f"{path.stem}.json"
-    checked = [
-        c["id"]
-        for c in cells(path)
-        if c["cell_type"] == "code" and "# NBVAL_CHECK_OUTPUT" in "".join(c["source"])
-    ]
+    checked = [c["id"] for c in cells(path) if load_script("record_notebook_outputs").is_checked(c)]
     recorded = json.loads(recorded_file.read_text(encoding="utf-8")) if checked else {}
     assert sorted(recorded) == sorted(checked), (
         f"{recorded_file.name} is out of date; run scripts/record_notebook_outputs.py"
