@@ -23,6 +23,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from sitetools import site_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("SITE_DIR", ROOT / "_build" / "html"))
@@ -54,25 +55,9 @@ def parse(path: Path) -> _Page:
     return page
 
 
-def stale_or_missing(site: Path) -> str | None:
-    """Why the site cannot be checked: not built, or older than the book's sources."""
-    build = "`jupyter-book build . -W --keep-going`"
-    if not (site / "index.html").is_file():
-        return f"no built site in {site}: build it first with {build}"
-    if site == ROOT / "_build" / "html":
-        built = (site / "index.html").stat().st_mtime
-        sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *(ROOT / "book").rglob("*")]
-        sources += (ROOT / "notebooks").glob("*.ipynb")
-        sources = [p for p in sources if p.is_file() and "__pycache__" not in p.parts]
-        newer = sorted(str(p.relative_to(ROOT)) for p in sources if p.stat().st_mtime > built)
-        if newer:
-            return f"the site in {site} is older than {newer[:3]}...: rebuild it with {build}"
-    return None
-
-
 @pytest.fixture(scope="module")
 def pages() -> dict[Path, _Page]:
-    if reason := stale_or_missing(SITE):
+    if reason := site_problem(SITE):
         if os.environ.get("REQUIRE_SITE") == "1":
             pytest.fail(f"{reason} (REQUIRE_SITE=1)")
         pytest.skip(reason)

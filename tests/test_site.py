@@ -23,45 +23,32 @@ after its build with ``REQUIRE_SITE=1``, which turns a missing or stale site int
 
 from __future__ import annotations
 
-import functools
 import html
-import http.server
 import importlib
 import os
 import pkgutil
 import re
 import shutil
-import threading
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import yaml
+from sitetools import BUILD_COMMAND, book_pages, serve, site_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("SITE_DIR", ROOT / "_build" / "html"))
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 REQUIRED = os.environ.get("REQUIRE_SITE") == "1"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
 PAGE_TIMEOUT_S = 30
 WINDOW = (1280, 900)  # a laptop screen, in CSS pixels
 WINDOW_CHROME_PX = 150  # the headless window's height minus its page area
 MAX_SCREENSHOT_HEIGHT_PX = 16000  # very long pages are cut here; that is enough to judge them
 
 
-def toc_pages() -> list[str]:
-    """Every page of the book, in reading order, as paths without suffix (``notebooks/01_timeline``)."""
-    pages = [TOC["root"]]
-    for part in TOC.get("parts", []):
-        for chapter in part["chapters"]:
-            pages.append(chapter["file"])
-            pages += [section["file"] for section in chapter.get("sections", [])]
-    return pages
-
-
-PAGES = toc_pages()
+PAGES = book_pages()
 CHAPTERS = [page for page in PAGES if page.startswith("notebooks/")]
 
 
@@ -102,43 +89,22 @@ def test_api_reference_documents_every_module():
 # Fixtures: the site, a server for it, a browser.
 
 
-def newer_sources(site: Path) -> list[str]:
-    """The book's sources changed since the site was built (a stale site tests old pages)."""
-    built = (site / "index.html").stat().st_mtime
-    sources = [ROOT / "_config.yml", ROOT / "_toc.yml"]
-    for folder, pattern in (("book", "*"), ("notebooks", "*.ipynb"), ("course_utils", "*.py")):
-        sources += (ROOT / folder).rglob(pattern)
-    sources = [p for p in sources if p.is_file() and "__pycache__" not in p.parts]
-    return sorted(str(p.relative_to(ROOT)) for p in sources if p.stat().st_mtime > built)
-
-
 @pytest.fixture(scope="module")
 def site() -> Path:
-    build = "`jupyter-book build . -W --keep-going`"
-    if not (SITE / "index.html").is_file():
-        not_available(f"no built site in {SITE}: build it first with {build}")
-    if SITE == ROOT / "_build" / "html" and (changed := newer_sources(SITE)):
-        not_available(f"the site in {SITE} is older than {changed[:3]}...: rebuild it with {build}")
+    if reason := site_problem(SITE):
+        not_available(reason)
     missing = [p for p in PAGES if not (SITE / f"{p}.html").is_file()]
     if missing:
-        pytest.fail(f"the site in {SITE} has no page for {missing}: rebuild it with {build}")
+        pytest.fail(
+            f"the site in {SITE} has no page for {missing}: rebuild it with {BUILD_COMMAND}"
+        )
     return SITE
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
 def base_url(site):
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -319,7 +285,7 @@ def test_page_in_the_browser(page, browser, base_url):
 
 
 def test_the_landing_page_has_math_so_the_math_check_is_exercised(site):
-    assert 'class="math' in (site / f"{TOC['root']}.html").read_text(encoding="utf-8"), (
+    assert 'class="math' in (site / f"{PAGES[0]}.html").read_text(encoding="utf-8"), (
         "the landing page should show the top-5 error as a formula"
     )
 
@@ -446,7 +412,7 @@ def test_the_site_root_opens_the_landing_page(browser, base_url):
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(base_url)
-    landing = urllib.parse.urljoin(base_url, f"{TOC['root']}.html")
+    landing = urllib.parse.urljoin(base_url, f"{PAGES[0]}.html")
     WebDriverWait(browser, PAGE_TIMEOUT_S).until(lambda d: d.current_url == landing)
     assert browser.title.startswith("Inside ILSVRC")
     assert not console_errors(browser)
