@@ -14,6 +14,7 @@ import pandas
 import torch
 
 from . import aliasing
+from . import architectures
 from . import augment
 from . import checks
 from . import data
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "aliasing",
+    "architectures",
     "augment",
     "check",
     "checks",

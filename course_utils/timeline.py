@@ -7,7 +7,9 @@ every number (a key of ``book/references.bib``) and a ``verified`` column:
   (1 = winner, 2 = runner-up, 0 = not a ranked entry, e.g. the human estimate
   or a paper's own result), team, method, top-5 classification error (%),
   localization error (%), detection mAP (%), depth in weight layers.
-* ``_data/ilsvrc_tasks.csv`` - which tasks ran in which year.
+* ``_data/ilsvrc_tasks.csv`` - which tasks ran in which year, and the size of
+  the classification test set where a challenge page states it
+  (``test_images``: 150,000 in 2010, 100,000 in 2011 and 2012).
 
 All errors and mAPs are in percent, as the challenge reported them.
 """
@@ -28,6 +30,7 @@ __all__ = [
     "load_tasks",
     "plot_top5_by_year",
     "tasks_by_year",
+    "test_set_sizes",
     "winners",
 ]
 
@@ -68,7 +71,22 @@ def load_results() -> pd.DataFrame:
 
 def load_tasks() -> pd.DataFrame:
     """One row per (year, task) that ran in the challenge, with a description and source."""
-    return _read_csv("ilsvrc_tasks.csv")
+    tasks = _read_csv("ilsvrc_tasks.csv")
+    tasks["test_images"] = tasks["test_images"].astype("Int64")
+    return tasks
+
+
+def test_set_sizes() -> pd.Series:
+    """Number of classification test images by year, where a challenge page states it.
+
+    The challenge pages give the validation and test photos together and say
+    that 50,000 of them were released as the validation set: 200,000 in 2010,
+    150,000 in 2011 and 2012, so 150,000 and 100,000 test images. Years whose
+    page we have not checked are missing (``<NA>``), not guessed.
+    """
+    tasks = load_tasks()
+    rows = tasks[tasks["task"] == "classification"]
+    return rows.set_index("year")["test_images"].dropna()
 
 
 def winners(

@@ -6,6 +6,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pytest
 
+from course_utils import timeline
 from course_utils.timeline import (
     RESULT_COLUMNS,
     load_results,
@@ -91,6 +92,40 @@ def test_detection_starts_in_2013():
     assert all(table.loc["classification", year] == "✓" for year in range(2010, 2018))
 
 
+def test_classification_is_its_own_task_only_until_2013():
+    # ILSVRC 2013 page: three competitions (detection, classification, classification plus
+    # localization); 2014 page: two (detection, classification plus localization).
+    tasks = load_tasks().set_index(["year", "task"])
+    for year in range(2014, 2018):
+        description = tasks.loc[(year, "classification"), "description"]
+        assert "not a separate task" in description or "No classification task" in description
+    assert "Image classification with 1000" in tasks.loc[(2013, "classification"), "description"]
+
+
+def test_test_set_sizes_from_the_challenge_pages():
+    # 2010 page: 200,000 validation and test photos, 50,000 of them validation;
+    # 2011 and 2012 pages: 150,000, 50,000 of them validation.
+    sizes = timeline.test_set_sizes()
+    assert sizes.to_dict() == {2010: 150_000, 2011: 100_000, 2012: 100_000}
+
+
+def test_detection_winners_won_the_most_categories(results):
+    # Results pages 2014-2017 order detection entries by "number of object categories won";
+    # the winners' rows quote that number in source_detail.
+    detection = results[(results["task"] == "detection") & (results["outside_data"] == "no")]
+    pattern = r"(\d+) (?:of 200 )?categories won"
+    for year, rows in detection.groupby("year"):
+        won = {
+            row["rank"]: int(re.search(pattern, row["source_detail"]).group(1))
+            for _, row in rows.iterrows()
+        }
+        assert won[1] > won.get(2, 0), year
+    # 2017: DeepView(ETRI) is second by categories won (10) with a lower mAP (59.3) than
+    # NUS-Qihoo_DPNs (65.7, 9 categories): the ranking is not by mAP.
+    second = detection[(detection["year"] == 2017) & (detection["rank"] == 2)]
+    assert second["team"].item() == "DeepView(ETRI)" and second["det_map"].item() < 65.69
+
+
 def test_unknown_task():
     with pytest.raises(ValueError, match="^task must be one of"):
         winners("segmentation")
@@ -104,3 +139,16 @@ def test_plot_has_both_panels_and_labels():
     assert top.get_ylabel() == "top-5 error (%)" and bottom.get_xlabel() == "year"
     assert top.get_title() and len(top.get_legend().get_texts()) == 4
     plt.close(fig)
+
+
+def test_largest_drop_absolute_and_relative(results):
+    # The chapter: 2012 has the largest drop in percentage points (25.77 -> 16.4, 36%),
+    # but 2014 (11.7 -> 6.67, 43%) and 2015 (6.67 -> 3.57, 46%) the larger relative drops.
+    error = winners("classification", results).set_index("year")["top5_error"]
+    points = -error.diff()
+    relative = points / error.shift()
+    assert points.idxmax() == 2012 and points[2012] == pytest.approx(25.77 - 16.4)
+    assert relative.idxmax() == 2015
+    assert relative[2014] > relative[2012] and relative[2015] > relative[2012]
+    assert round(100 * relative[2012]) == 36 and round(100 * relative[2014]) == 43
+    assert round(100 * relative[2015]) == 46
