@@ -28,6 +28,7 @@ from . import summary
 from . import timeline
 from . import train
 from . import unpooling
+from . import wordnet
 from .checks import check
 from .seeding import seed_everything
 
@@ -52,6 +53,7 @@ __all__ = [
     "timeline",
     "train",
     "unpooling",
+    "wordnet",
 ]
 
 
