@@ -27,6 +27,7 @@ from . import seeding
 from . import summary
 from . import timeline
 from . import train
+from . import transposed_conv
 from . import unpooling
 from . import wordnet
 from .checks import check
@@ -52,6 +53,7 @@ __all__ = [
     "summary",
     "timeline",
     "train",
+    "transposed_conv",
     "unpooling",
     "wordnet",
 ]
