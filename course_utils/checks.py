@@ -1,19 +1,37 @@
 """Exercises with instant feedback, on Colab or a laptop, with no server.
 
-Each exercise has an id (``"timeline-1"``), a question, the form of its answer
+Each exercise has an id (``"timeline-1"``), a question, the kind of its answer
 and a hint, stored in ``course_utils/_data/exercises.json``. The answer itself
-is not stored: only the SHA-256 hash of the id and the normalised answer, so
-the feedback is instant but the notebook does not give the answer away.
+is not stored, only SHA-256 hashes of ``"<id>:<answer>"``, so the feedback is
+instant but the notebook does not print the answer.
 
-A number is normalised by rounding to the exercise's ``decimals``; text by
-lower-casing and trimming. So for an exercise with ``decimals=1``, 10.9, 10.93
-and "10.9" are all accepted.
+Kinds of answer:
 
-Instructors add an exercise with::
+* ``"number"`` with ``decimals`` d: the answer written with d decimals, e.g.
+  ``10.9`` for d = 1. The record also holds the hashes of the answer written
+  with d + 1, d + 2 and d + 3 decimals (``sha256_more``).
+* ``"integer"``: a whole number (a count, a year). ``54.25`` is not ``54``.
+* ``"text"``: compared after lower-casing and collapsing spaces.
+* ``"function"``: the student writes a function; :func:`check_function` tests
+  it against the course's own implementation on fresh random inputs.
 
-    python -m course_utils hash timeline-9 42.0 --decimals 1
+The rule for numbers, which never calls a wrong answer right:
 
-which prints the hash to put in ``exercises.json``.
+* an answer with k >= d decimals is compared with the true answer written with
+  k decimals (at most d + 3): ``10.9`` and ``10.90`` are right for 10.9, ``10.95``
+  is not, and a full-precision float such as ``26.2 - 15.3`` is compared at
+  d + 3 decimals;
+* an answer with fewer than d decimals is right only if it is exactly the answer
+  (``0.5`` for 0.50, not for 0.504);
+* numbers may be an ``int``, a ``float``, a string such as ``"10.9"``, or a
+  one-element NumPy array or torch tensor (what ``box_iou`` returns).
+
+A record may say ``"unit": "fraction"``: then 33 gets the hint that a fraction
+between 0 and 1 is expected. Typing slips (``"10,9"``, ``"153,856"``, ``"10.9%"``)
+get a message saying how to write the number, not an error.
+
+Instructors add an exercise with ``python -m course_utils add``, which checks
+the record and writes the hashes (``python -m course_utils add --help``).
 """
 
 from __future__ import annotations
@@ -22,12 +40,33 @@ import hashlib
 import json
 import math
 import numbers
+import re
+from collections.abc import Callable
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from importlib import resources
 
-__all__ = ["answer_hash", "check", "exercise", "hint", "is_correct"]
+import numpy as np
+import torch
 
-KINDS = ("number", "text")
+from . import normalization
+
+__all__ = [
+    "EXTRA_DECIMALS",
+    "KINDS",
+    "answer_hash",
+    "check",
+    "check_function",
+    "exercise",
+    "feedback",
+    "function_exercises",
+    "hint",
+    "is_correct",
+    "record_hashes",
+]
+
+KINDS = ("number", "integer", "text", "function")
+EXTRA_DECIMALS = 3  # hashes stored beyond the record's decimals: answers given more precisely
 
 
 @cache
@@ -37,7 +76,9 @@ def _exercises() -> dict[str, dict]:
 
 
 def exercise(exercise_id: str) -> dict:
-    """The record of one exercise: question, kind, decimals, hint, hash."""
+    """The record of one exercise: question, kind, decimals, hint, hashes."""
+    if not isinstance(exercise_id, str):
+        raise TypeError(f"exercise_id must be a str, got {type(exercise_id).__name__}")
     exercises = _exercises()
     if exercise_id not in exercises:
         raise ValueError(
@@ -47,47 +88,198 @@ def exercise(exercise_id: str) -> dict:
     return exercises[exercise_id]
 
 
-def _normalise(answer, kind: str, decimals: int) -> str:
-    if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
-        raise ValueError(f"decimals must be a non-negative int, got {decimals!r}")
-    if kind == "number":
-        if isinstance(answer, str):
-            try:
-                answer = float(answer.strip())
-            except ValueError:
-                raise ValueError(
-                    f"answer must be a number (percentages without the % sign), got {answer!r}"
-                ) from None
-        if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-            raise TypeError(f"answer must be a number, got {type(answer).__name__}")
+def hint(exercise_id: str) -> str:
+    """The hint of exercise ``exercise_id``."""
+    return exercise(exercise_id)["hint"]
+
+
+# --- reading a student's number ---------------------------------------------------------
+
+_PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+def _parse_number(answer) -> Decimal:
+    """``answer`` as an exact ``Decimal``, keeping the decimals it was given with.
+
+    Accepts ``int``, ``float`` (read as its shortest repr: ``0.1`` is ``Decimal("0.1")``),
+    NumPy numbers, strings such as ``"10.9"``, and one-element arrays or tensors.
+    Raises ``ValueError`` or ``TypeError`` with a message a student can act on.
+    """
+    value = _to_decimal(answer)
+    if not value.is_finite() or value.copy_abs() >= Decimal("1e15"):
+        raise ValueError(f"answer must be a finite number below 10**15, got {value}")
+    return value
+
+
+def _to_decimal(answer) -> Decimal:
+    if isinstance(answer, Decimal):
+        return answer
+    if isinstance(answer, torch.Tensor):
+        answer = answer.detach().cpu().numpy()
+    if isinstance(answer, np.ndarray):
+        if answer.size != 1:
+            raise ValueError(
+                f"answer holds {answer.size} numbers (shape {answer.shape}): give one number"
+            )
+        answer = answer.reshape(-1)[0]
+    if isinstance(answer, bool | np.bool_):
+        raise TypeError(f"answer must be a number, got {answer!r}")
+    if isinstance(answer, str):
+        return _parse_text(answer)
+    if isinstance(answer, numbers.Integral):
+        return Decimal(int(answer))
+    if isinstance(answer, numbers.Real):
         if not math.isfinite(answer):
-            raise ValueError(f"answer must be a finite number, got {answer!r}")
-        rounded = round(float(answer), decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
-        return f"{rounded:.{decimals}f}"
-    if kind == "text":
-        if not isinstance(answer, str):
-            raise TypeError(f"answer must be text (a str), got {type(answer).__name__}")
-        return " ".join(answer.lower().split())
-    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+            raise ValueError(f"answer must be a finite number, got {answer}")
+        # the shortest text that reads back as the same number, in its own precision
+        return Decimal(str(answer) if isinstance(answer, np.floating) else repr(float(answer)))
+    if isinstance(answer, list | tuple):
+        raise TypeError(f"answer is a {type(answer).__name__}: give the number itself")
+    raise TypeError(f"answer must be a number, got {type(answer).__name__}")
+
+
+def _parse_text(text: str) -> Decimal:
+    typed = text.strip()
+    if _PLAIN.fullmatch(typed):
+        return Decimal(typed)
+    if typed.endswith("%") and _PLAIN.fullmatch(typed[:-1].strip()):
+        raise ValueError(
+            f"{typed!r} has a % sign: leave it out ({typed[:-1].strip()}); "
+            "the question says the unit"
+        )
+    if _THOUSANDS.fullmatch(typed):
+        raise ValueError(
+            f"{typed!r}: write the number without thousands separators ({typed.replace(',', '')})"
+        )
+    if _DECIMAL_COMMA.fullmatch(typed):
+        raise ValueError(
+            f"{typed!r}: write decimals with a point, not a comma ({typed.replace(',', '.')})"
+        )
+    raise ValueError(f"answer must be a number such as 10.9, got {typed!r}")
+
+
+def _decimals(value: Decimal) -> int:
+    return max(0, -value.as_tuple().exponent)
+
+
+def _written(value: Decimal, decimals: int) -> str:
+    rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    text = f"{rounded:f}"
+    return text[1:] if text.startswith("-") and not rounded else text  # no "-0.0"
+
+
+def _digest(exercise_id: str, written: str) -> str:
+    return hashlib.sha256(f"{exercise_id}:{written}".encode()).hexdigest()
 
 
 def answer_hash(exercise_id: str, answer, *, kind: str = "number", decimals: int = 0) -> str:
-    """SHA-256 hex digest of ``"<exercise_id>:<normalised answer>"``."""
-    normalised = _normalise(answer, kind, decimals)
-    return hashlib.sha256(f"{exercise_id}:{normalised}".encode()).hexdigest()
+    """SHA-256 hex digest of ``"<exercise_id>:<answer written with decimals decimals>"``.
+
+    The number is rounded half to even from the decimals it was given with;
+    text is lower-cased with its spaces collapsed. What ``exercises.json`` stores.
+    """
+    if kind not in KINDS or kind == "function":
+        raise ValueError(f"kind must be one of {KINDS[:3]}, got {kind!r}")
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
+        raise ValueError(f"decimals must be a non-negative int, got {decimals!r}")
+    if kind == "text":
+        if not isinstance(answer, str):
+            raise TypeError(f"answer must be text (a str), got {type(answer).__name__}")
+        return _digest(exercise_id, " ".join(answer.lower().split()))
+    return _digest(exercise_id, _written(_parse_number(answer), decimals))
+
+
+def record_hashes(exercise_id: str, answer, *, kind: str, decimals: int = 0) -> dict:
+    """The ``sha256`` and ``sha256_more`` fields of a record (what ``add`` writes)."""
+    fields = {"sha256": answer_hash(exercise_id, answer, kind=kind, decimals=decimals)}
+    if kind in ("number", "integer"):
+        fields["sha256_more"] = [
+            answer_hash(exercise_id, answer, kind=kind, decimals=decimals + extra)
+            for extra in range(1, EXTRA_DECIMALS + 1)
+        ]
+    return fields
+
+
+# --- judging -------------------------------------------------------------------------------
+
+
+def feedback(exercise_id: str, answer) -> tuple[bool, str]:
+    """``(right, message)`` for ``answer``; the message quotes only what the student gave."""
+    record = exercise(exercise_id)
+    kind = record["kind"]
+    if answer is None:
+        return False, f"{exercise_id}: replace None with your answer, then run the cell again."
+    if kind == "function":
+        return False, (
+            f"{exercise_id} asks for a function: check it with "
+            f"cu.checks.check_function({exercise_id!r}, your_function)."
+        )
+    if kind == "text":
+        if not isinstance(answer, str):
+            return False, f"Not checked ({exercise_id}): the answer is text, in quotes."
+        right = answer_hash(exercise_id, answer, kind="text") == record["sha256"]
+        return right, _verdict(exercise_id, right, repr(answer.strip()), record)
+    try:
+        value = _parse_number(answer)
+    except (TypeError, ValueError) as error:
+        return False, f"Not checked ({exercise_id}): {error}."
+    shown = _shown(answer, value)
+    if kind == "integer" and value != value.to_integral_value():
+        return False, (
+            f"Not yet ({exercise_id}): {shown} is not a whole number, and the answer is one"
+            " (a count or a year). If it comes from arithmetic with floats, round it."
+        )
+    if record.get("unit") == "fraction" and not 0 <= value <= 1:
+        return False, (
+            f"Not yet ({exercise_id}): {shown} is not between 0 and 1; the answer is a "
+            f"fraction (write 0.33, not 33). Hint: {record['hint']}"
+        )
+    right, needs = _judge(exercise_id, value, record)
+    if needs:
+        return False, f"Not checked ({exercise_id}): give {shown} with {needs}."
+    return right, _verdict(exercise_id, right, shown, record)
+
+
+def _judge(exercise_id: str, value: Decimal, record: dict) -> tuple[bool, str]:
+    """Whether ``value`` is right, or ``(False, form)`` if it must be given as ``form``.
+
+    ``hashes[i]`` is the answer written with ``decimals + i`` decimals. A record made
+    before ``sha256_more`` existed has one hash: then only an answer with exactly
+    ``decimals`` decimals, or a full-precision float, can be checked.
+    """
+    decimals = 0 if record["kind"] == "integer" else record.get("decimals", 0)
+    hashes = [record["sha256"], *record.get("sha256_more", [])]
+    given = _decimals(value)
+    if len(hashes) > 1:
+        finest = decimals + len(hashes) - 1
+        compare = min(given, finest) if given >= decimals else finest
+    elif given == decimals or given > decimals + EXTRA_DECIMALS:
+        compare = decimals
+    else:
+        return False, f"{decimals} decimal{'s' * (decimals != 1)}"
+    return _digest(exercise_id, _written(value, compare)) == hashes[compare - decimals], ""
+
+
+def _shown(answer, value: Decimal) -> str:
+    if isinstance(answer, str):
+        return answer.strip()
+    return f"{value:f}"
+
+
+def _verdict(exercise_id: str, right: bool, shown: str, record: dict) -> str:
+    if right:
+        return f"Correct! ({exercise_id})"
+    return f"Not yet ({exercise_id}): {shown} is not the answer. Hint: {record['hint']}"
 
 
 def is_correct(exercise_id: str, answer) -> bool:
     """Whether ``answer`` is right for exercise ``exercise_id`` (for graders and scripts).
 
-    Numbers may be given as int, float or str; percentages without the ``%`` sign
-    (``"10.9%"`` is refused rather than guessed at: the exercise says its unit).
+    Never raises for the form of ``answer``: what cannot be read is not right.
     """
-    record = exercise(exercise_id)
-    if answer is None:
-        return False
-    kind, decimals = record["kind"], record.get("decimals", 0)
-    return answer_hash(exercise_id, answer, kind=kind, decimals=decimals) == record["sha256"]
+    return feedback(exercise_id, answer)[0]
 
 
 def check(exercise_id: str, answer) -> None:
@@ -96,16 +288,94 @@ def check(exercise_id: str, answer) -> None:
     What the notebooks' exercise cells call; :func:`is_correct` returns the verdict
     instead. ``None`` (the placeholder in the notebooks) prints a reminder.
     """
+    print(feedback(exercise_id, answer)[1])
+
+
+# --- exercises where the student writes a function ---------------------------------------------
+
+
+def _lrn_case(generator: torch.Generator) -> tuple[tuple, dict]:
+    maps = int(torch.randint(3, 12, (1,), generator=generator))
+    a = 100 * torch.rand(2, maps, 5, 4, generator=generator, dtype=torch.float64)
+    return (a,), {}
+
+
+def _lrn_reference(a: torch.Tensor) -> torch.Tensor:
+    return normalization.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)(a)
+
+
+def _grouped_case(generator: torch.Generator) -> tuple[tuple, dict]:
+    groups = int(torch.randint(1, 5, (1,), generator=generator))
+    in_channels = groups * int(torch.randint(1, 9, (1,), generator=generator))
+    out_channels = groups * int(torch.randint(1, 9, (1,), generator=generator))
+    kernel = int(torch.randint(1, 8, (1,), generator=generator))
+    return (in_channels, out_channels, kernel, groups), {}
+
+
+def _grouped_reference(in_channels: int, out_channels: int, kernel: int, groups: int) -> int:
+    conv = torch.nn.Conv2d(in_channels, out_channels, kernel, groups=groups, device="meta")
+    return sum(p.numel() for p in conv.parameters())
+
+
+# id -> (reference, a function making one random test case from a generator)
+_FUNCTION_TESTS: dict[str, tuple[Callable, Callable]] = {
+    "alexnet-lrn": (_lrn_reference, _lrn_case),
+    "alexnet-groups": (_grouped_reference, _grouped_case),
+}
+
+
+def function_exercises() -> tuple[str, ...]:
+    """The ids of the exercises checked by :func:`check_function`."""
+    return tuple(sorted(_FUNCTION_TESTS))
+
+
+def check_function(exercise_id: str, student_fn: Callable, *, trials: int = 20) -> bool:
+    """Test ``student_fn`` against the course's reference on ``trials`` fresh random inputs.
+
+    Prints ``Correct!`` or the first input on which the two differ, and returns
+    whether all trials agreed. Tensors are compared with ``torch.allclose``
+    (relative tolerance 1e-5), other results with ``==``.
+    """
     record = exercise(exercise_id)
-    if answer is None:
-        print(f"{exercise_id}: replace None with your answer, then run the cell again.")
-    elif is_correct(exercise_id, answer):
-        print(f"Correct! ({exercise_id})")
-    else:
-        shown = _normalise(answer, record["kind"], record.get("decimals", 0))
-        print(f"Not yet ({exercise_id}): {shown} is not the answer. Hint: {record['hint']}")
+    if record["kind"] != "function" or exercise_id not in _FUNCTION_TESTS:
+        raise ValueError(f"exercise_id {exercise_id!r} does not ask for a function")
+    if student_fn is None:
+        print(f"{exercise_id}: write your function, then pass it instead of None.")
+        return False
+    if not callable(student_fn):
+        raise TypeError(f"student_fn must be a function, got {type(student_fn).__name__}")
+    reference, make_case = _FUNCTION_TESTS[exercise_id]
+    generator = torch.Generator().manual_seed(int(torch.randint(2**31, (1,))))
+    for _ in range(trials):
+        args, kwargs = make_case(generator)
+        expected = reference(*args, **kwargs)
+        try:
+            got = student_fn(*args, **kwargs)
+        except Exception as error:  # the student's code: report, do not crash the cell
+            print(f"Not yet ({exercise_id}): your function raised {error!r}. {record['hint']}")
+            return False
+        if not _same(got, expected):
+            shown = ", ".join(_describe(a) for a in args)
+            print(
+                f"Not yet ({exercise_id}): for the input ({shown}) your function returned "
+                f"{_describe(got)}, expected {_describe(expected)}. Hint: {record['hint']}"
+            )
+            return False
+    print(f"Correct! ({exercise_id}: {trials} random inputs agree)")
+    return True
 
 
-def hint(exercise_id: str) -> str:
-    """The hint of exercise ``exercise_id``."""
-    return exercise(exercise_id)["hint"]
+def _same(got, expected) -> bool:
+    if isinstance(expected, torch.Tensor):
+        return (
+            isinstance(got, torch.Tensor)
+            and got.shape == expected.shape
+            and torch.allclose(got.to(expected.dtype), expected, rtol=1e-5, atol=1e-8)
+        )
+    return not isinstance(got, bool) and got == expected
+
+
+def _describe(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    return repr(value)

@@ -1,12 +1,25 @@
-"""course_utils.checks: instant feedback on the exercises."""
+"""course_utils.checks: instant feedback on the exercises, tried as a student would."""
 
+import hashlib
 import json
 from importlib import resources
 
+import numpy as np
 import pytest
+import torch
 
-from course_utils import check
-from course_utils.checks import answer_hash, exercise, hint, is_correct
+from course_utils import check, checks
+from course_utils.__main__ import main
+from course_utils.checks import (
+    answer_hash,
+    check_function,
+    exercise,
+    feedback,
+    function_exercises,
+    hint,
+    is_correct,
+)
+from course_utils.metrics import box_iou
 
 # Answers worked out by hand from the sources quoted in each chapter.
 HAND_WORKED = {
@@ -32,9 +45,40 @@ HAND_WORKED = {
 }
 
 
+def lrn_by_hand(a):
+    """Krizhevsky et al. Sec. 3.3, written as a loop over maps (k=2, n=5, alpha=1e-4, beta=0.75)."""
+    out = torch.empty_like(a)
+    maps = a.shape[1]
+    for i in range(maps):
+        window = a[:, max(0, i - 2) : min(maps - 1, i + 2) + 1]
+        out[:, i] = a[:, i] / (2 + 1e-4 * (window**2).sum(dim=1)) ** 0.75
+    return out
+
+
+def grouped_parameters_by_hand(in_channels, out_channels, kernel, groups):
+    """Each of the out_channels kernels sees in_channels / groups maps; one bias each."""
+    return out_channels * (in_channels // groups) * kernel * kernel + out_channels
+
+
+HAND_WORKED_FUNCTIONS = {
+    "alexnet-lrn": lrn_by_hand,
+    "alexnet-groups": grouped_parameters_by_hand,
+}
+
+
 def all_exercises() -> dict:
     text = (resources.files("course_utils") / "_data" / "exercises.json").read_text("utf-8")
     return json.loads(text)
+
+
+@pytest.fixture
+def records(monkeypatch):
+    """Replace the course's exercises by the given records (for made-up exercises)."""
+
+    def use(extra: dict):
+        monkeypatch.setattr(checks, "_exercises", lambda: extra)
+
+    return use
 
 
 @pytest.mark.parametrize(("exercise_id", "answer"), HAND_WORKED.items())
@@ -45,25 +89,140 @@ def test_hand_worked_answers_are_accepted(exercise_id, answer, capsys):
 
 
 def test_every_exercise_has_a_hand_worked_answer():
-    assert sorted(all_exercises()) == sorted(HAND_WORKED)
+    assert sorted(all_exercises()) == sorted(HAND_WORKED | HAND_WORKED_FUNCTIONS)
+    assert sorted(HAND_WORKED_FUNCTIONS) == list(function_exercises())
 
 
-def test_equivalent_forms_accepted_and_rounding_respected():
-    assert (
-        is_correct("timeline-1", "10.9")
-        and is_correct("timeline-1", 10.94)
-        and is_correct("timeline-1", " 10.9 ")
-    )
-    assert not is_correct("timeline-1", 10.96)  # rounds to 11.0
-    assert is_correct("timeline-3", "2015") and not is_correct("timeline-3", 2014)
+def test_equivalent_forms_are_accepted():
+    for answer in ("10.9", " 10.9 ", "10.90", "10.900", 10.9, np.float64(10.9), "+10.9"):
+        assert is_correct("timeline-1", answer), answer
+    assert is_correct("timeline-3", "2015") and is_correct("timeline-3", 2015.0)
 
 
-def test_wrong_answer_gives_the_hint(capsys):
-    assert not is_correct("timeline-2", 13)
+@pytest.mark.parametrize(
+    ("exercise_id", "answer"),
+    [
+        ("zfnet-1", (224 - 11) / 4 + 1),  # 54.25: the floor the exercise is about
+        ("zfnet-1", "54.25"),
+        ("timeline-3", 2015.4),
+        ("alexnet-2", 153856.5),
+        ("zfnet-1", 54.0001),
+    ],
+)
+def test_an_integer_answer_must_be_a_whole_number(exercise_id, answer):
+    right, message = feedback(exercise_id, answer)
+    assert not right and "not a whole number" in message
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "answer"),
+    [
+        ("timeline-1", 10.95),  # 10.9 is the answer; 10.95 is not, though it rounds to 11.0 or 10.9
+        ("timeline-1", 10.94),
+        ("timeline-1", "10.91"),
+        ("timeline-1", 11),  # fewer decimals: only an exactly equal value passes
+        ("metrics-1", 0.325),  # 1/3: 0.325 is not 0.333
+        ("metrics-1", 0.3),
+        ("metrics-1", 0.334),
+        ("metrics-2", 0.335),  # 0.3357: rounds to 0.34 but is not it
+        ("timeline-2", 12.54),
+        ("timeline-2", 12.534),
+    ],
+)
+def test_no_rounding_turns_a_wrong_answer_into_a_right_one(exercise_id, answer):
+    assert not is_correct(exercise_id, answer)
+
+
+def test_more_decimals_are_checked_against_the_answer():
+    assert is_correct("metrics-1", 0.333) and is_correct("metrics-1", "0.3333")
+    assert is_correct("metrics-2", 0.34) and is_correct("metrics-2", 0.336)
+    assert is_correct("timeline-2", 12.53) and is_correct("timeline-2", "12.5333")
+    assert is_correct("timeline-2", 12.533333333)  # beyond d + 3: compared at d + 3
+
+
+def test_feedback_quotes_only_what_the_student_typed(capsys):
+    check("metrics-2", 0.335)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet (metrics-2): 0.335 is not the answer.") and "0.34" not in out
+    check("timeline-1", 10.95)
+    out = capsys.readouterr().out
+    assert "10.95 is not the answer" in out and "11.0" not in out
     check("timeline-2", 13)
     out = capsys.readouterr().out
-    assert out.startswith("Not yet (timeline-2): 13.0 is not the answer.")
+    assert out.startswith("Not yet (timeline-2): 13 is not the answer.")
     assert hint("timeline-2") in out
+
+
+def test_a_percentage_for_a_fraction_gets_a_hint(capsys):
+    check("metrics-1", 33)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet (metrics-1): 33 is not between 0 and 1") and "fraction" in out
+    assert not is_correct("metrics-1", 33.3)
+
+
+@pytest.mark.parametrize(
+    ("answer", "advice"),
+    [
+        ("10,9", "with a point, not a comma (10.9)"),
+        ("153,856", "without thousands separators (153856)"),
+        ("10.9%", "leave it out (10.9)"),
+        ("ten", "must be a number such as 10.9"),
+        ("", "must be a number"),
+        ([10.9], "give the number itself"),
+        (True, "must be a number"),
+        (float("nan"), "finite"),
+        (float("inf"), "finite"),
+        ("1e400", "finite number below"),
+        (np.array([1.0, 2.0]), "holds 2 numbers"),
+        (torch.zeros(0), "holds 0 numbers"),
+        ({"answer": 10.9}, "must be a number, got dict"),
+    ],
+)
+def test_typing_slips_get_advice_not_a_traceback(answer, advice, capsys):
+    check("timeline-1", answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Not checked (timeline-1):") and advice in out
+    assert is_correct("timeline-1", answer) is False
+
+
+def test_one_element_tensors_and_arrays_are_numbers():
+    a, b = [[0, 0, 20, 10]], [[10, 0, 30, 10]]
+    assert box_iou(a, b).shape == (1, 1) and is_correct("metrics-1", box_iou(a, b))
+    for answer in (torch.tensor(1 / 3), torch.tensor([[1 / 3]]), np.array([[1 / 3]])):
+        assert is_correct("metrics-1", answer)
+    assert is_correct("metrics-1", torch.tensor(1 / 3, dtype=torch.float32))
+    assert is_correct("zfnet-2", torch.tensor(14208)) and is_correct("zfnet-2", np.int64(14208))
+    assert not is_correct("zfnet-2", torch.tensor([14208, 1]))
+    assert not is_correct("metrics-1", torch.tensor(True))
+
+
+def test_exactly_equal_with_fewer_decimals(records):
+    half = {"question": "?", "kind": "number", "decimals": 2, "hint": "h"}
+    records(
+        {
+            "x-half": half | checks.record_hashes("x-half", "0.50000", kind="number", decimals=2),
+            "x-near": half | checks.record_hashes("x-near", "0.50400", kind="number", decimals=2),
+        }
+    )
+    assert is_correct("x-half", "0.5") and is_correct("x-half", 0.5)
+    assert is_correct("x-near", "0.50") and not is_correct("x-near", "0.5")
+
+
+def test_records_with_one_hash_are_checked_only_where_they_can_be(records, capsys):
+    legacy = {"question": "?", "kind": "number", "decimals": 1, "hint": "h"}
+    legacy["sha256"] = answer_hash("x-old", "10.9", decimals=1)
+    records({"x-old": legacy})
+    assert is_correct("x-old", "10.9") and is_correct("x-old", 26.2 - 15.3)
+    assert not is_correct("x-old", "10.95") and not is_correct("x-old", "11")
+    check("x-old", "10.94")
+    assert capsys.readouterr().out == "Not checked (x-old): give 10.94 with 1 decimal.\n"
+
+
+def test_text_answers(records):
+    record = {"question": "?", "kind": "text", "hint": "h"}
+    records({"x-text": record | {"sha256": answer_hash("x-text", "Clarifai", kind="text")}})
+    assert is_correct("x-text", "  clarifai ") and not is_correct("x-text", "ZF")
+    assert not is_correct("x-text", 3)
 
 
 def test_placeholder_none_reminds(capsys):
@@ -72,10 +231,9 @@ def test_placeholder_none_reminds(capsys):
     assert "replace None" in capsys.readouterr().out
 
 
-def test_hash_is_sha256_of_id_and_normalised_answer():
-    import hashlib
-
+def test_hash_is_sha256_of_id_and_answer_written_with_the_decimals():
     assert answer_hash("x-1", 3.14159, decimals=2) == hashlib.sha256(b"x-1:3.14").hexdigest()
+    assert answer_hash("x-1", "0.125", decimals=2) == hashlib.sha256(b"x-1:0.12").hexdigest()
     assert (
         answer_hash("x-2", "  Clarifai ", kind="text")
         == hashlib.sha256(b"x-2:clarifai").hexdigest()
@@ -84,23 +242,120 @@ def test_hash_is_sha256_of_id_and_normalised_answer():
 
 
 @pytest.mark.parametrize(
-    ("args", "error", "message"),
+    ("call", "error", "message"),
     [
-        (("no-such-exercise", 1), ValueError, "^exercise_id must be one of"),
-        (("timeline-1", "ten"), ValueError, "^answer must be a number"),
-        (("timeline-1", "10.9%"), ValueError, "^answer must be a number .percentages without"),
-        (("timeline-1", [10.9]), TypeError, "^answer must be a number"),
-        (("timeline-1", float("nan")), ValueError, "^answer must be a finite number"),
-        (("timeline-1", True), TypeError, "^answer must be a number"),
+        (lambda: check("no-such-exercise", 1), ValueError, "^exercise_id must be one of"),
+        (lambda: check(3, 1), TypeError, "^exercise_id must be a str"),
+        (lambda: answer_hash("x", 1, decimals=-1), ValueError, "^decimals must be"),
+        (lambda: answer_hash("x", 1, kind="function"), ValueError, "^kind must be one of"),
+        (lambda: check_function("timeline-1", abs), ValueError, "does not ask for a function"),
+        (lambda: check_function("alexnet-lrn", 3), TypeError, "^student_fn must be a function"),
     ],
 )
-def test_bad_input_names_the_argument(args, error, message):
+def test_bad_arguments_name_the_argument(call, error, message):
     with pytest.raises(error, match=message):
-        check(*args)
+        call()
 
 
 def test_exercise_records_are_complete():
     for exercise_id in all_exercises():
         record = exercise(exercise_id)
-        assert {"question", "kind", "hint", "sha256"} <= set(record)
-        assert len(record["sha256"]) == 64
+        assert {"question", "kind", "hint"} <= set(record)
+        assert record["kind"] in checks.KINDS
+        if record["kind"] != "function":
+            assert len(record["sha256"]) == 64
+        if exercise_id in HAND_WORKED:  # this course's chapters 1-4: the full rule
+            assert len(record["sha256_more"]) == checks.EXTRA_DECIMALS
+
+
+# --- exercises where students write a function ------------------------------------------
+
+
+@pytest.mark.parametrize(("exercise_id", "solution"), HAND_WORKED_FUNCTIONS.items())
+def test_a_right_function_passes(exercise_id, solution, capsys):
+    assert check_function(exercise_id, solution) is True
+    assert capsys.readouterr().out.startswith(f"Correct! ({exercise_id}")
+
+
+def test_a_wrong_function_gets_the_failing_input(capsys):
+    def torch_lrn(a):  # PyTorch's alpha / n convention: the chapter's trap
+        return torch.nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)(a)
+
+    assert check_function("alexnet-lrn", torch_lrn) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet (alexnet-lrn): for the input (a tensor of shape")
+
+    def dense(in_channels, out_channels, kernel, groups):  # forgets the groups
+        return out_channels * in_channels * kernel * kernel + out_channels
+
+    assert check_function("alexnet-groups", dense) is False
+
+
+def test_a_crashing_or_missing_function_is_reported(capsys):
+    assert check_function("alexnet-groups", lambda *args: 1 / 0) is False
+    assert "raised ZeroDivisionError" in capsys.readouterr().out
+    assert check_function("alexnet-groups", None) is False
+    assert "write your function" in capsys.readouterr().out
+    assert not is_correct("alexnet-groups", 3)
+
+
+# --- the instructors' command line ----------------------------------------------------------
+
+
+def run(argv, capsys):
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exit:
+        code = exit.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_hash_prints_the_hash(capsys):
+    code, out, _ = run(["hash", "x-1", "10.9", "--decimals", "1"], capsys)
+    assert code == 0 and out.strip() == hashlib.sha256(b"x-1:10.9").hexdigest()
+    code, out, _ = run(["hash", "x-1", "54", "--kind", "integer"], capsys)
+    assert out.strip() == hashlib.sha256(b"x-1:54").hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["hash", "x-1", "10.93", "--decimals", "1"], "has 2 decimals but --decimals is 1"),
+        (["hash", "x-1", "ten"], "ANSWER: answer must be a number"),
+        (["hash", "x-1", "10,9", "--decimals", "1"], "with a point"),
+        (["hash", "x-1", "1", "--decimals", "-1"], "--decimals must be 0 or more"),
+        (["hash", "x-1", "54.5", "--kind", "integer"], "not a whole number"),
+        (["hash", "x-1", "54", "--kind", "integer", "--decimals", "1"], "number only"),
+        (["hash", "x-1", "1", "--decimals", "1.5"], "invalid int value"),
+        (["add", "x-1", "10.9", "--decimals", "1", "--question", "q", "--hint", "h"], "at least 4"),
+        (
+            ["add", "x-1", "33.0000", "--unit", "fraction", "--question", "q", "--hint", "h"],
+            "0 and 1",
+        ),
+        (
+            ["add", "timeline-1", "1", "--kind", "integer", "--question", "q", "--hint", "h"],
+            "exists",
+        ),
+    ],
+)
+def test_cli_mistakes_are_messages_not_tracebacks(argv, message, capsys):
+    code, _, err = run(argv, capsys)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_cli_add_writes_a_record_the_checker_uses(tmp_path, capsys, records):
+    path = tmp_path / "exercises.json"
+    path.write_text("{}\n", encoding="utf-8")
+    argv = ["add", "x-new", "0.33333", "--decimals", "2", "--unit", "fraction"]
+    argv += ["--question", "A third?", "--hint", "1 / 3.", "--file", str(path)]
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "x-new written" in out
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert written["x-new"]["unit"] == "fraction" and len(written["x-new"]["sha256_more"]) == 3
+    records(written)
+    assert is_correct("x-new", "0.33") and is_correct("x-new", 1 / 3)
+    assert not is_correct("x-new", 0.335) and not is_correct("x-new", 33)
+    code, _, err = run(argv, capsys)  # a second time: refused
+    assert code == 2 and "already exists" in err
