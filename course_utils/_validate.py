@@ -8,7 +8,9 @@ argument and says what was expected. The rules, the same everywhere:
 * an integer is a Python ``int`` or a NumPy integer, never a ``bool``;
 * a number is an integer or a Python/NumPy float, finite unless allowed, never a ``bool``;
 * a flag is a ``bool`` (or NumPy ``bool_``), never a string such as ``"no"``;
-* a path is a ``str`` or ``os.PathLike``.
+* a path is a ``str`` or ``os.PathLike``;
+* an array is a tensor, a NumPy array or a nested sequence of real numbers,
+  finite unless allowed.
 """
 
 from __future__ import annotations
@@ -34,11 +36,18 @@ def integer(value, name: str, *, min: int | None = None, max: int | None = None)
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {_shown(value)}")
     value = int(value)
-    if min is not None and value < min:
-        raise ValueError(f"{name} must be an int >= {min}, got {value}")
-    if max is not None and value > max:
-        raise ValueError(f"{name} must be an int <= {max}, got {value}")
+    if (min is not None and value < min) or (max is not None and value > max):
+        raise ValueError(f"{name} must be an int {_range(min, max, '[')}, got {value}")
     return value
+
+
+def _range(low, high, bracket: str) -> str:
+    """``"in [low, high]"``, ``">= low"`` or ``"<= high"``; ``bracket="("`` excludes ``low``."""
+    if low is not None and high is not None:
+        return f"in {bracket}{low:g}, {high:g}]"
+    if low is not None:
+        return f"> {low:g}" if bracket == "(" else f">= {low:g}"
+    return f"<= {high:g}"
 
 
 def number(
@@ -59,12 +68,15 @@ def number(
     value = float(value)
     if math.isnan(value) or (finite and math.isinf(value)):
         raise ValueError(f"{name} must be a finite number, got {value}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value:g}")
-    if min is not None and value < min:
-        raise ValueError(f"{name} must be a number >= {min:g}, got {value:g}")
-    if max is not None and value > max:
-        raise ValueError(f"{name} must be a number <= {max:g}, got {value:g}")
+    low = 0.0 if positive and min is None else min
+    if (
+        positive
+        and value <= 0
+        or (min is not None and value < min)
+        or (max is not None and value > max)
+    ):
+        bounds = _range(low, max, "(" if positive else "[")
+        raise ValueError(f"{name} must be a number {bounds}, got {value:g}")
     return value
 
 
@@ -73,6 +85,32 @@ def flag(value, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {_shown(value)}")
     return bool(value)
+
+
+def text(value, name: str, *, optional: bool = False) -> str | None:
+    """``value`` itself, if it is a ``str`` (or ``None`` when ``optional``)."""
+    if optional and value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__} {_shown(value)}")
+    return value
+
+
+def function(value, name: str, *, optional: bool = False):
+    """``value`` itself, if it can be called (or is ``None`` when ``optional``)."""
+    if not (callable(value) or (optional and value is None)):
+        raise TypeError(f"{name} must be a function, got {type(value).__name__} {_shown(value)}")
+    return value
+
+
+def generator(value, name: str = "generator") -> torch.Generator | None:
+    """``value`` itself, if it is ``None`` or a ``torch.Generator``."""
+    if value is not None and not isinstance(value, torch.Generator):
+        raise TypeError(
+            f"{name} must be a torch.Generator (e.g. torch.Generator().manual_seed(0)) or None, "
+            f"got {type(value).__name__} {_shown(value)}"
+        )
+    return value
 
 
 def one_of(value, name: str, choices: Sequence):
@@ -96,6 +134,11 @@ def pair(value, name: str, *, min: int = 1) -> tuple[int, int]:
 
 def module(value, name: str = "model") -> nn.Module:
     """``value`` itself, if it is a ``torch.nn.Module``."""
+    if value is None:
+        raise TypeError(
+            f"{name} must be a torch.nn.Module, got None (a loader returns None when offline: "
+            f"guard the cell with `if {name} is not None:`)"
+        )
     if not isinstance(value, nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
     return value
@@ -105,7 +148,7 @@ def tensor(
     value,
     name: str,
     *,
-    ndim: int | None = None,
+    ndim: int | tuple[int, ...] | None = None,
     shape: str = "",
     floating: bool = False,
     nonempty: bool = True,
@@ -113,18 +156,59 @@ def tensor(
 ) -> torch.Tensor:
     """``value`` itself, if it is a tensor of the expected form.
 
+    ``ndim`` is the number of dimensions, or a tuple of the allowed ones;
     ``shape`` describes the expected shape in messages, e.g. ``"(N, C, H, W)"``.
     """
     expected = f"a {shape} tensor" if shape else "a tensor"
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be {expected}, got {type(value).__name__}")
-    if ndim is not None and value.dim() != ndim:
+    if ndim is not None and value.dim() not in (ndim if isinstance(ndim, tuple) else (ndim,)):
         raise ValueError(f"{name} must be {expected}, got shape {tuple(value.shape)}")
     if floating and not value.is_floating_point():
         raise TypeError(f"{name} must be a float tensor, got dtype {value.dtype}")
     if nonempty and value.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(value.shape)}")
     if finite and not torch.isfinite(value).all():
+        raise ValueError(f"{name} must hold finite values (no NaN or inf)")
+    return value
+
+
+def array(
+    value,
+    name: str,
+    *,
+    ndim: int | None = None,
+    shape: str = "",
+    integer: bool = False,
+    finite: bool = True,
+) -> np.ndarray:
+    """``value`` (tensor, NumPy array or nested sequence) as a NumPy array of real numbers.
+
+    ``integer=True`` requires integers (an empty array reads as int64); booleans
+    are refused either way. NaN and infinities are refused unless ``finite=False``.
+    """
+    expected = f"a {shape} array" if shape else "an array"
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    elif isinstance(value, str | bytes | dict | set) or value is None:
+        raise TypeError(f"{name} must be {expected} of numbers, got {type(value).__name__}")
+    try:
+        value = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be {expected} of numbers, got a ragged or mixed {type(value).__name__}"
+        ) from None
+    if ndim is not None and value.ndim != ndim:
+        raise ValueError(f"{name} must be {expected}, got shape {value.shape}")
+    if integer and value.size == 0:
+        value = value.astype(np.int64)  # [] reads as float64
+    if value.dtype == bool or not np.issubdtype(value.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers, got dtype {value.dtype}")
+    if np.issubdtype(value.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+    if integer and not np.issubdtype(value.dtype, np.integer):
+        raise TypeError(f"{name} must hold integers, got dtype {value.dtype}")
+    if finite and np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
         raise ValueError(f"{name} must hold finite values (no NaN or inf)")
     return value
 

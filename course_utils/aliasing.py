@@ -28,6 +28,9 @@ __all__ = [
     "spectrum_frequencies",
 ]
 
+#: The largest frequency grid: 1024 x 1024 already resolves 1/1000 cycle per pixel.
+MAX_SIZE = 1024
+
 
 def filter_spectra(weight: torch.Tensor, size: int = 64) -> torch.Tensor:
     """Power spectra of convolution filters, in cycles per input pixel.
@@ -35,7 +38,8 @@ def filter_spectra(weight: torch.Tensor, size: int = 64) -> torch.Tensor:
     Args:
         weight: ``(F, C, k, k)`` filters (e.g. ``model.features[0].weight``).
         size: the filters are zero-padded to ``size x size`` before the 2-D DFT,
-            so filters of different sizes land on the same frequency grid.
+            so filters of different sizes land on the same frequency grid
+            (at most :data:`MAX_SIZE`).
 
     Returns:
         ``(F, size, size)`` float tensor: ``|DFT|^2`` summed over the input
@@ -45,7 +49,7 @@ def filter_spectra(weight: torch.Tensor, size: int = 64) -> torch.Tensor:
         of the input grid).
     """
     _validate.tensor(weight, "weight", ndim=4, shape="(F, C, k, k)", finite=True)
-    size = _validate.integer(size, "size", min=max(weight.shape[-2:]))
+    size = _validate.integer(size, "size", min=max(weight.shape[-2:]), max=MAX_SIZE)
     spectrum = torch.fft.fft2(weight.detach().double(), s=(size, size))
     power = spectrum.abs().pow(2).sum(dim=1)
     return torch.fft.fftshift(power, dim=(-2, -1)).float()
@@ -53,6 +57,7 @@ def filter_spectra(weight: torch.Tensor, size: int = 64) -> torch.Tensor:
 
 def spectrum_frequencies(size: int = 64) -> torch.Tensor:
     """The ``(size,)`` frequencies (cycles per pixel) of :func:`filter_spectra`'s rows and columns."""
+    size = _validate.integer(size, "size", min=1, max=MAX_SIZE)
     return torch.fft.fftshift(torch.fft.fftfreq(size))
 
 
@@ -104,7 +109,10 @@ def first_layer_aliasing(model: SmallNet, images: torch.Tensor) -> float:
     """
     if not isinstance(model, SmallNet):
         raise TypeError(f"model must be a SmallNet, got {type(model).__name__}")
-    _validate.tensor(images, "images", ndim=4, shape="(N, 1, H, W)", floating=True)
+    shape = "(N, 1, H, W) (for an ImageSet: dataset.tensors()[0])"
+    _validate.tensor(images, "images", ndim=4, shape=shape, floating=True, finite=True)
+    if images.shape[1] != 1:
+        raise ValueError(f"images must have 1 channel, got shape {tuple(images.shape)}")
     conv = model.features[0]
     power = torch.zeros(model.input_size, model.input_size, dtype=torch.float64)
     for chunk in images.split(16):  # 16 images at a time keeps memory small
@@ -126,7 +134,7 @@ def aliased_fraction(maps: torch.Tensor, stride: int) -> float:
     ``1 / (2 s)`` cycles per pixel in either direction is returned
     (:func:`energy_above`).
     """
-    _validate.tensor(maps, "maps", ndim=4, shape="(N, C, H, W)", floating=True)
+    _validate.tensor(maps, "maps", ndim=4, shape="(N, C, H, W)", floating=True, finite=True)
     stride = _validate.integer(stride, "stride", min=1)
     power = torch.zeros(maps.shape[-2:], dtype=torch.float64)
     for chunk in maps.split(16):  # 16 images at a time keeps memory small

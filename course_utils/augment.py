@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import torch
 
+from . import _validate
+
 __all__ = [
     "paper_crop_size",
     "pca_color_augment",
@@ -36,17 +38,20 @@ __all__ = [
 PAPER_CROP, PAPER_IMAGE = 224, 256
 
 
-def _check_images(images: torch.Tensor, name: str = "images", channels: int | None = None):
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(images).__name__}")
-    if images.ndim not in (3, 4):
+def _check_images(images: torch.Tensor, channels: int | None = None, *, finite: bool = False):
+    shape = "(N, C, H, W) or (C, H, W)"
+    _validate.tensor(images, "images", ndim=(3, 4), shape=shape, floating=True, finite=finite)
+    if images.shape[-1] in (1, 3) and images.shape[-3] not in (1, 3):
         raise ValueError(
-            f"{name} must have shape (N, C, H, W) or (C, H, W), got {tuple(images.shape)}"
+            f"images must be channels-first {shape}, got shape {tuple(images.shape)}, which "
+            "looks channels-last: use images.permute(0, 3, 1, 2) (or (2, 0, 1) for one image)"
         )
-    if not images.is_floating_point():
-        raise TypeError(f"{name} must be a float tensor, got dtype {images.dtype}")
     if channels is not None and images.shape[-3] != channels:
-        raise ValueError(f"{name} must have {channels} channels, got shape {tuple(images.shape)}")
+        raise ValueError(f"images must have {channels} channels, got shape {tuple(images.shape)}")
+
+
+def _check_size(size: int, images: torch.Tensor) -> int:
+    return _validate.integer(size, "size", min=1, max=min(images.shape[-2:]))
 
 
 def paper_crop_size(image_size: int) -> int:
@@ -54,8 +59,7 @@ def paper_crop_size(image_size: int) -> int:
 
     Rounded down: ``paper_crop_size(256) == 224``, ``paper_crop_size(28) == 24``.
     """
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 2:
-        raise ValueError(f"image_size must be an int >= 2, got {image_size!r}")
+    image_size = _validate.integer(image_size, "image_size", min=2)
     return image_size * PAPER_CROP // PAPER_IMAGE
 
 
@@ -82,9 +86,10 @@ def random_crop_flip(
         ``(N, C, size, size)`` (or ``(C, size, size)``) tensor, same dtype.
     """
     _check_images(images)
+    size = _check_size(size, images)
+    flip = _validate.flag(flip, "flip")
+    _validate.generator(generator)
     height, width = images.shape[-2:]
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= min(height, width):
-        raise ValueError(f"size must be an int between 1 and {min(height, width)}, got {size!r}")
     single = images.ndim == 3
     batch = images.unsqueeze(0) if single else images
     n = len(batch)
@@ -117,9 +122,8 @@ def ten_crop(images: torch.Tensor, size: int) -> torch.Tensor:
         ``(10, N, C, size, size)`` (or ``(10, C, size, size)``) tensor.
     """
     _check_images(images)
+    size = _check_size(size, images)
     height, width = images.shape[-2:]
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= min(height, width):
-        raise ValueError(f"size must be an int between 1 and {min(height, width)}, got {size!r}")
     top_c = int(round((height - size) / 2.0))
     left_c = int(round((width - size) / 2.0))
     corners = [(0, 0), (0, width - size), (height - size, 0), (height - size, width - size)]
@@ -147,7 +151,7 @@ def rgb_pca(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         ``eigenvectors``: ``(3, 3)`` float64 whose **columns** are ``p_1, p_2, p_3``
         (unit length; the sign of each is arbitrary, as in any PCA).
     """
-    _check_images(images, channels=3)
+    _check_images(images, channels=3, finite=True)
     pixels = images.detach().to(torch.float64).movedim(-3, -1).reshape(-1, 3)
     if len(pixels) < 2:
         raise ValueError("images must hold at least two pixels")
@@ -158,14 +162,23 @@ def rgb_pca(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _check_pca(eigenvalues: torch.Tensor, eigenvectors: torch.Tensor) -> None:
-    if not isinstance(eigenvalues, torch.Tensor) or eigenvalues.shape != (3,):
-        raise ValueError(f"eigenvalues must be a (3,) tensor, got {_shape(eigenvalues)}")
-    if not isinstance(eigenvectors, torch.Tensor) or eigenvectors.shape != (3, 3):
-        raise ValueError(f"eigenvectors must be a (3, 3) tensor, got {_shape(eigenvectors)}")
+    _validate.tensor(eigenvalues, "eigenvalues", ndim=1, shape="(3,)", floating=True, finite=True)
+    _validate.tensor(
+        eigenvectors, "eigenvectors", ndim=2, shape="(3, 3)", floating=True, finite=True
+    )
+    if eigenvalues.shape != (3,):
+        raise ValueError(f"eigenvalues must be a (3,) tensor, got {tuple(eigenvalues.shape)}")
+    if eigenvectors.shape != (3, 3):
+        raise ValueError(f"eigenvectors must be a (3, 3) tensor, got {tuple(eigenvectors.shape)}")
 
 
-def _shape(x) -> str:
-    return str(tuple(x.shape)) if isinstance(x, torch.Tensor) else type(x).__name__
+def _check_alphas(alphas: torch.Tensor, shapes: tuple[tuple[int, ...], ...]) -> None:
+    _validate.tensor(alphas, "alphas", shape=" or ".join(map(str, shapes)), finite=True)
+    if tuple(alphas.shape) not in shapes:
+        raise ValueError(
+            f"alphas must be a {' or '.join(map(str, shapes))} tensor (one row per image), "
+            f"got shape {tuple(alphas.shape)}"
+        )
 
 
 def pca_color_shift(
@@ -183,15 +196,12 @@ def pca_color_shift(
         ``eigenvalues`` (for the paper's formula, pixel units squared: see the chapter).
     """
     _check_pca(eigenvalues, eigenvectors)
-    if not isinstance(alphas, torch.Tensor) or alphas.ndim not in (1, 2) or alphas.shape[-1] != 3:
-        raise ValueError(f"alphas must be a (3,) or (N, 3) tensor, got {_shape(alphas)}")
+    _validate.tensor(alphas, "alphas", ndim=(1, 2), shape="(3,) or (N, 3)", finite=True)
+    if alphas.shape[-1] != 3:
+        raise ValueError(f"alphas must be a (3,) or (N, 3) tensor, got {tuple(alphas.shape)}")
     dtype = torch.promote_types(alphas.dtype, eigenvalues.dtype)
     weights = alphas.to(dtype) * eigenvalues.to(dtype)  # (..., 3): a_i * l_i
     return weights @ eigenvectors.to(dtype).T  # sum_i (a_i l_i) p_i
-
-
-def _alpha_shapes(n: int, single: bool) -> tuple[tuple[int, ...], ...]:
-    return ((n, 3), (3,)) if single else ((n, 3),)
 
 
 def pca_color_augment(
@@ -223,18 +233,14 @@ def pca_color_augment(
     """
     _check_images(images, channels=3)
     _check_pca(eigenvalues, eigenvectors)
-    if not isinstance(std, int | float) or isinstance(std, bool) or std < 0:
-        raise ValueError(f"std must be a non-negative number, got {std!r}")
+    std = _validate.number(std, "std", min=0)
+    _validate.generator(generator)
     single = images.ndim == 3
     n = 1 if single else len(images)
     if alphas is None:
         alphas = std * torch.randn(n, 3, generator=generator, dtype=torch.float64)
-    elif not isinstance(alphas, torch.Tensor) or tuple(alphas.shape) not in _alpha_shapes(
-        n, single
-    ):
-        raise ValueError(
-            f"alphas must be a ({n}, 3) tensor, one row per image, got {_shape(alphas)}"
-        )
+    else:
+        _check_alphas(alphas, ((n, 3), (3,)) if single else ((n, 3),))
     shift = pca_color_shift(eigenvalues, eigenvectors, alphas.reshape(n, 3)).to(images.dtype)
     shift = shift[:, :, None, None]  # (N, 3, 1, 1): the same colour at every pixel
     return images + (shift[0] if single else shift)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from . import _validate
+
 __all__ = [
     "ChecksumError",
     "OfflineError",
@@ -36,6 +38,7 @@ __all__ = [
 
 _CHECKSUM = re.compile(r"^(sha256:[0-9a-f]{64}|md5:[0-9a-f]{32})$")
 _CHUNK = 1 << 16
+_ALGORITHMS = ("sha256", "md5")
 
 
 class OfflineError(ConnectionError):
@@ -52,7 +55,9 @@ def cache_dir() -> Path:
 
 
 def file_checksum(path: str | os.PathLike, algorithm: str = "sha256") -> str:
-    """Checksum of the file at ``path`` as ``"<algorithm>:<hex digest>"``."""
+    """Checksum of the file at ``path`` as ``"<algorithm>:<hex digest>"`` (``"sha256"`` or ``"md5"``)."""
+    path = _validate.path(path, "path")
+    _validate.one_of(algorithm, "algorithm", _ALGORITHMS)
     digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
@@ -86,7 +91,9 @@ def download(
             f"checksum must be 'sha256:<64 hex digits>' or 'md5:<32 hex digits>', got {checksum!r}"
         )
     algorithm, expected = checksum.split(":")
-    path = Path(path)
+    path = _validate.path(path, "path")
+    timeout = _validate.number(timeout, "timeout", positive=True)
+    progress = _validate.flag(progress, "progress")
     if path.is_file() and file_checksum(path, algorithm) == checksum:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +146,7 @@ def try_download(url: str, path: str | os.PathLike, checksum: str, *, what: str)
     ``what`` names the file for the reader, e.g. ``"ImageNet AlexNet weights"``.
     A checksum mismatch is not "offline": it still raises :class:`ChecksumError`.
     """
+    _validate.text(what, "what")
     try:
         return download(url, path, checksum, progress=False)
     except OfflineError as err:

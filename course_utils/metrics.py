@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import _validate
+
 __all__ = [
     "average_precision",
     "box_iou",
@@ -30,33 +32,19 @@ __all__ = [
 ]
 
 INTERPOLATIONS = ("voc07", "all")
+#: The largest confusion matrix built (classes per side): 10,000 x 10,000 int64 counts are 0.8 GB.
+MAX_CLASSES = 10_000
+#: ``box_iou`` refuses results larger than this many IoUs (float64: 0.8 GB), and
+#: computes at most this many IoUs at once (intermediate arrays stay small).
+MAX_IOUS, IOU_CHUNK = 100_000_000, 1_000_000
 
 
-def _as_numpy(x, name: str) -> np.ndarray:
-    """``x`` (array, tensor or nested sequence) as a NumPy array."""
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
-    try:
-        return np.asarray(x)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be an array or a tensor, got {type(x).__name__}") from error
-
-
-def _check_finite(x: np.ndarray, name: str) -> None:
-    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
-    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-
-
-def _check_labels(labels: np.ndarray, name: str, num_classes: int | None = None) -> np.ndarray:
-    if labels.size == 0:
-        return labels.astype(np.int64)  # an empty list reads as float64
-    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"{name} must hold integers, got dtype {labels.dtype}")
-    if labels.min() < 0:
-        raise ValueError(f"{name} must be non-negative class indices, got {labels.min()}")
-    if num_classes is not None and labels.max() >= num_classes:
+def _check_labels(labels, name: str, num_classes: int | None = None, *, what="class indices"):
+    """``labels`` as a 1-D or 2-D int64 array of non-negative ``what`` (below ``num_classes``)."""
+    labels = _validate.array(labels, name, integer=True)
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"{name} must be non-negative {what}, got {labels.min()}")
+    if num_classes is not None and labels.size and labels.max() >= num_classes:
         raise ValueError(
             f"{name} must be class indices below the number of classes ({num_classes}), "
             f"got {labels.max()}"
@@ -87,12 +75,8 @@ def topk_accuracy(scores, labels, k: int = 1) -> float:
     Returns:
         The top-k accuracy, a float in ``[0, 1]``.
     """
-    scores = _as_numpy(scores, "scores")
-    labels = _as_numpy(labels, "labels")
-    if scores.ndim != 2:
-        raise ValueError(f"scores must be a 2-D (N, C) array, got shape {scores.shape}")
-    if labels.ndim != 1:
-        raise ValueError(f"labels must be a 1-D (N,) array, got shape {labels.shape}")
+    scores = _validate.array(scores, "scores", ndim=2, shape="2-D (N, C)")
+    labels = _validate.array(labels, "labels", ndim=1, shape="1-D (N,)", integer=True)
     if len(labels) != len(scores):
         raise ValueError(
             f"labels must have one entry per row of scores ({len(scores)}), got {len(labels)}"
@@ -100,11 +84,9 @@ def topk_accuracy(scores, labels, k: int = 1) -> float:
     num_images, num_classes = scores.shape
     if num_images == 0 or num_classes == 0:
         raise ValueError(f"scores must have at least one image and one class, got {scores.shape}")
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise TypeError(f"k must be an int, got {type(k).__name__}")
-    if not 1 <= k <= num_classes:
+    k = _validate.integer(k, "k", min=1)
+    if k > num_classes:
         raise ValueError(f"k must be between 1 and the number of classes ({num_classes}), got {k}")
-    _check_finite(scores, "scores")
     labels = _check_labels(labels, "labels", num_classes)
 
     true_score = scores[np.arange(num_images), labels][:, None]
@@ -127,32 +109,29 @@ def confusion_matrix(labels, pred_labels, num_classes: int | None = None) -> np.
         labels: ``(N,)`` integer true classes.
         pred_labels: ``(N,)`` integer predicted classes (e.g. ``scores.argmax(1)``).
         num_classes: ``C``; by default one more than the largest class seen.
+            At most :data:`MAX_CLASSES` (the matrix has ``C x C`` entries).
 
     Returns:
         ``(C, C)`` int64 array: entry ``[i, j]`` is the number of images of class
         ``i`` predicted as class ``j`` (rows true, columns predicted, as in
         scikit-learn). The diagonal holds the correct predictions.
     """
-    labels = _check_1d(labels, "labels")
-    pred_labels = _check_1d(pred_labels, "pred_labels", len(labels))
+    labels = _check_1d(_check_labels(labels, "labels"), "labels")
+    pred_labels = _check_1d(
+        _check_labels(pred_labels, "pred_labels"), "pred_labels", len(labels), per="label"
+    )
     if len(labels) == 0:
         raise ValueError("labels must not be empty")
     if num_classes is None:
-        num_classes = (
-            int(
-                max(
-                    _check_labels(labels, "labels").max(),
-                    _check_labels(pred_labels, "pred_labels").max(),
-                )
+        largest = int(max(labels.max(), pred_labels.max()))
+        if largest >= MAX_CLASSES:
+            raise ValueError(
+                f"labels and pred_labels must be class indices below {MAX_CLASSES:,} (a C x C "
+                f"matrix), got class {largest:,}; renumber the classes 0..C-1 first, e.g. "
+                "with np.unique(..., return_inverse=True)"
             )
-            + 1
-        )
-    if (
-        isinstance(num_classes, bool)
-        or not isinstance(num_classes, int | np.integer)
-        or num_classes < 1
-    ):
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+        num_classes = largest + 1
+    num_classes = _validate.integer(num_classes, "num_classes", min=1, max=MAX_CLASSES)
     labels = _check_labels(labels, "labels", num_classes)
     pred_labels = _check_labels(pred_labels, "pred_labels", num_classes)
     counts = np.bincount(labels * num_classes + pred_labels, minlength=num_classes**2)
@@ -164,10 +143,9 @@ def confusion_matrix(labels, pred_labels, num_classes: int | None = None) -> np.
 
 def _check_boxes(boxes, name: str) -> np.ndarray:
     """``boxes`` as a float64 ``(N, 4)`` array of valid (x1, y1, x2, y2) boxes."""
-    boxes = _as_numpy(boxes, name)
-    if boxes.ndim != 2 or boxes.shape[1] != 4:
+    boxes = _validate.array(boxes, name, ndim=2, shape="(N, 4)")
+    if boxes.shape[1] != 4:
         raise ValueError(f"{name} must be an (N, 4) array of (x1, y1, x2, y2), got {boxes.shape}")
-    _check_finite(boxes, name)
     boxes = boxes.astype(np.float64)
     bad = np.flatnonzero((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1]))
     if bad.size:
@@ -213,11 +191,23 @@ def box_iou(boxes_a, boxes_b, *, inclusive: bool = False) -> np.ndarray:
 
     Returns:
         ``(N, M)`` float64 array of IoUs in ``[0, 1]``. Two boxes whose union has
-        zero area (degenerate boxes, ``inclusive=False``) have IoU 0.
+        zero area (degenerate boxes, ``inclusive=False``) have IoU 0. At most
+        :data:`MAX_IOUS` IoUs (0.8 GB); for more, call it on slices of ``boxes_a``.
     """
     a = _check_boxes(boxes_a, "boxes_a")
     b = _check_boxes(boxes_b, "boxes_b")
-    return _iou(a[:, None, :], b[None, :, :], inclusive)
+    inclusive = _validate.flag(inclusive, "inclusive")
+    if len(a) * len(b) > MAX_IOUS:
+        raise ValueError(
+            f"boxes_a and boxes_b give {len(a):,} x {len(b):,} IoUs "
+            f"({len(a) * len(b) * 8 / 1e9:.1f} GB), more than {MAX_IOUS:,}: call box_iou on "
+            "slices of boxes_a, e.g. for part in np.array_split(boxes_a, 10)"
+        )
+    out = np.empty((len(a), len(b)))
+    rows = max(1, IOU_CHUNK // max(len(b), 1))  # rows of a per step: the temporaries stay small
+    for start in range(0, len(a), rows):
+        out[start : start + rows] = _iou(a[start : start + rows, None], b[None], inclusive)
+    return out
 
 
 def ilsvrc_iou_threshold(gt_boxes, *, inclusive: bool = False) -> np.ndarray:
@@ -237,7 +227,7 @@ def ilsvrc_iou_threshold(gt_boxes, *, inclusive: bool = False) -> np.ndarray:
         ``(G,)`` float64 thresholds in ``[0, 0.5]``.
     """
     boxes = _check_boxes(gt_boxes, "gt_boxes")
-    extra = 1.0 if inclusive else 0.0
+    extra = 1.0 if _validate.flag(inclusive, "inclusive") else 0.0
     w = boxes[:, 2] - boxes[:, 0] + extra
     h = boxes[:, 3] - boxes[:, 1] + extra
     return np.minimum(0.5, w * h / ((w + 10) * (h + 10)))
@@ -249,6 +239,10 @@ def ilsvrc_iou_threshold(gt_boxes, *, inclusive: bool = False) -> np.ndarray:
 def _per_image(items, name: str, num_images: int) -> list:
     if isinstance(items, np.ndarray | torch.Tensor):
         items = list(items)
+    if not isinstance(items, list | tuple):
+        raise TypeError(
+            f"{name} must be an array or a list with one entry per image, got {type(items).__name__}"
+        )
     if len(items) != num_images:
         raise ValueError(f"{name} must have one entry per image ({num_images}), got {len(items)}")
     return items
@@ -289,8 +283,8 @@ def localization_error(
     Returns:
         The localization error, a float in ``[0, 1]`` (the challenge reported it in percent).
     """
-    pred_labels = _as_numpy(pred_labels, "pred_labels")
-    pred_boxes = _as_numpy(pred_boxes, "pred_boxes")
+    pred_labels = _check_labels(pred_labels, "pred_labels")
+    pred_boxes = _validate.array(pred_boxes, "pred_boxes")
     if pred_labels.ndim == 1:
         pred_labels, pred_boxes = pred_labels[:, None], pred_boxes[:, None]
     if pred_labels.ndim != 2 or not 1 <= pred_labels.shape[1] <= 5:
@@ -305,12 +299,12 @@ def localization_error(
             f"pred_boxes must have shape (N, K, 4) = {(num_images, num_guesses, 4)}, "
             f"got {pred_boxes.shape}"
         )
-    pred_labels = _check_labels(pred_labels, "pred_labels")
     pred_boxes = _check_boxes(pred_boxes.reshape(-1, 4), "pred_boxes").reshape(pred_boxes.shape)
-    _check_threshold(iou_threshold, allow_ilsvrc=False)
+    iou_threshold = _check_threshold(iou_threshold, allow_ilsvrc=False)
+    inclusive = _validate.flag(inclusive, "inclusive")
 
     boxes_per_image = [
-        _as_numpy(b, "gt_boxes") for b in _per_image(gt_boxes, "gt_boxes", num_images)
+        _validate.array(b, "gt_boxes") for b in _per_image(gt_boxes, "gt_boxes", num_images)
     ]
     boxes_per_image = [
         b.reshape(0, 4) if b.size == 0 else np.atleast_2d(b) for b in boxes_per_image
@@ -322,7 +316,7 @@ def localization_error(
         )
     gt_flat = _check_boxes(np.concatenate(boxes_per_image), "gt_boxes")
     gt_image = np.repeat(np.arange(num_images), counts)
-    labels = _as_numpy(gt_labels, "gt_labels") if _is_flat(gt_labels) else None
+    labels = _check_labels(gt_labels, "gt_labels") if _is_flat(gt_labels) else None
     if labels is not None and labels.ndim == 1:
         if len(labels) != num_images:
             raise ValueError(
@@ -331,7 +325,7 @@ def localization_error(
         gt_label_flat = np.repeat(labels, counts)
     else:
         labels_per_image = [
-            np.atleast_1d(_as_numpy(c, "gt_labels"))
+            np.atleast_1d(_check_labels(c, "gt_labels"))
             for c in _per_image(gt_labels, "gt_labels", num_images)
         ]
         if [len(c) for c in labels_per_image] != counts.tolist():
@@ -349,29 +343,24 @@ def _is_flat(x) -> bool:
     """Whether ``x`` is an array/tensor, or a sequence of scalars (not of arrays)."""
     if isinstance(x, np.ndarray | torch.Tensor):
         return True
-    return all(np.ndim(item) == 0 for item in x)
+    return not isinstance(x, list | tuple) or all(np.ndim(item) == 0 for item in x)
 
 
-def _check_threshold(iou_threshold, *, allow_ilsvrc: bool) -> None:
+def _check_threshold(iou_threshold, *, allow_ilsvrc: bool) -> float | str:
     if allow_ilsvrc and isinstance(iou_threshold, str):
         if iou_threshold != "ilsvrc":
             raise ValueError(f'iou_threshold must be a number or "ilsvrc", got {iou_threshold!r}')
-        return
-    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, int | float | np.floating):
-        raise TypeError(f"iou_threshold must be a number, got {type(iou_threshold).__name__}")
-    if not 0 < iou_threshold <= 1:
-        raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold}")
+        return iou_threshold
+    return _validate.number(iou_threshold, "iou_threshold", positive=True, max=1)
 
 
 # ----------------------------------------------------------------------------- detection
 
 
-def _check_1d(x, name: str, length: int | None = None) -> np.ndarray:
-    x = _as_numpy(x, name)
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array, got shape {x.shape}")
+def _check_1d(x, name: str, length: int | None = None, *, per: str = "box") -> np.ndarray:
+    x = _validate.array(x, name, ndim=1, shape="1-D")
     if length is not None and len(x) != length:
-        raise ValueError(f"{name} must have one entry per box ({length}), got {len(x)}")
+        raise ValueError(f"{name} must have one entry per {per} ({length}), got {len(x)}")
     return x
 
 
@@ -419,15 +408,16 @@ def match_detections(
     """
     det_boxes = _check_boxes(det_boxes, "det_boxes")
     num_det = len(det_boxes)
-    det_images = _check_labels(_check_1d(det_images, "det_images", num_det), "det_images")
-    det_labels = _check_labels(_check_1d(det_labels, "det_labels", num_det), "det_labels")
+    ids = "image ids"
+    det_images = _check_1d(_check_labels(det_images, "det_images", what=ids), "det_images", num_det)
+    det_labels = _check_1d(_check_labels(det_labels, "det_labels"), "det_labels", num_det)
     det_scores = _check_1d(det_scores, "det_scores", num_det)
-    _check_finite(det_scores, "det_scores")
     gt_boxes = _check_boxes(gt_boxes, "gt_boxes")
     num_gt = len(gt_boxes)
-    gt_images = _check_labels(_check_1d(gt_images, "gt_images", num_gt), "gt_images")
-    gt_labels = _check_labels(_check_1d(gt_labels, "gt_labels", num_gt), "gt_labels")
-    _check_threshold(iou_threshold, allow_ilsvrc=True)
+    gt_images = _check_1d(_check_labels(gt_images, "gt_images", what=ids), "gt_images", num_gt)
+    gt_labels = _check_1d(_check_labels(gt_labels, "gt_labels"), "gt_labels", num_gt)
+    iou_threshold = _check_threshold(iou_threshold, allow_ilsvrc=True)
+    inclusive = _validate.flag(inclusive, "inclusive")
     if iou_threshold == "ilsvrc":
         thresholds = ilsvrc_iou_threshold(gt_boxes, inclusive=inclusive)
     else:
@@ -475,23 +465,27 @@ def precision_recall_curve(scores, is_true_positive, num_ground_truth: int):
 
 def _check_ranking(scores, is_true_positive, num_ground_truth, *, allow_zero: bool):
     scores = _check_1d(scores, "scores")
-    _check_finite(scores, "scores")
-    is_tp = _as_numpy(is_true_positive, "is_true_positive")
+    if isinstance(is_true_positive, torch.Tensor):
+        is_true_positive = is_true_positive.detach().cpu().numpy()
+    is_tp = np.asarray(is_true_positive)
+    if is_tp.dtype != bool:  # 0 and 1 are accepted as well
+        is_tp = _validate.array(is_tp, "is_true_positive", integer=True)
+        if not np.isin(is_tp, (0, 1)).all():
+            raise ValueError("is_true_positive must hold booleans (or 0 and 1)")
     if is_tp.shape != scores.shape:
         raise ValueError(
             f"is_true_positive must have one entry per score ({len(scores)}), got shape {is_tp.shape}"
         )
-    if is_tp.size and not np.isin(is_tp, (0, 1)).all():
-        raise ValueError("is_true_positive must hold booleans (or 0 and 1)")
     is_tp = is_tp.astype(bool)
-    if isinstance(num_ground_truth, bool) or not isinstance(num_ground_truth, int | np.integer):
-        raise TypeError(f"num_ground_truth must be an int, got {type(num_ground_truth).__name__}")
-    least = max(int(is_tp.sum()), 0 if allow_zero else 1)
-    if num_ground_truth < least:
+    num_ground_truth = _validate.integer(num_ground_truth, "num_ground_truth", min=0)
+    true_positives = int(is_tp.sum())
+    if num_ground_truth < true_positives:
         raise ValueError(
-            f"num_ground_truth must be at least {least} (the number of true positives"
-            f"{'' if allow_zero else ', and 1'}), got {num_ground_truth}"
+            f"num_ground_truth must be at least the number of true positives "
+            f"({true_positives}), got {num_ground_truth}"
         )
+    if num_ground_truth == 0 and not allow_zero:
+        raise ValueError("num_ground_truth must be at least 1: recall is undefined without it")
     return scores.astype(np.float64), is_tp
 
 
@@ -503,9 +497,12 @@ def precision_envelope(precision) -> np.ndarray:
     :func:`precision_recall_curve` returns it. This is the "interpolated
     precision" of PASCAL VOC (Everingham et al. 2010, Sec. 4.2).
     """
-    precision = _as_numpy(precision, "precision").astype(np.float64)
-    if precision.ndim != 1:
-        raise ValueError(f"precision must be a 1-D array, got shape {precision.shape}")
+    precision = _validate.array(precision, "precision", ndim=1, shape="1-D").astype(np.float64)
+    if precision.size and not (0 <= precision.min() and precision.max() <= 1):
+        raise ValueError(
+            f"precision must hold fractions in [0, 1], got values from "
+            f"{precision.min():g} to {precision.max():g}"
+        )
     return np.maximum.accumulate(precision[::-1])[::-1]
 
 
@@ -538,8 +535,7 @@ def average_precision(
     Returns:
         The average precision, a float in ``[0, 1]`` (or NaN, see above).
     """
-    if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+    _validate.one_of(interpolation, "interpolation", INTERPOLATIONS)
     scores, is_tp = _check_ranking(scores, is_true_positive, num_ground_truth, allow_zero=True)
     if num_ground_truth == 0:
         return float("nan")
@@ -586,16 +582,15 @@ def mean_average_precision(
         ``(mAP, per_class)``: the mean, a float in ``[0, 1]``, and a dict from
         class to its AP.
     """
-    if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+    _validate.one_of(interpolation, "interpolation", INTERPOLATIONS)
+    if _check_labels(gt_labels, "gt_labels").size == 0:
+        raise ValueError("gt_labels must not be empty: mAP averages over classes with ground truth")
     detections = (det_images, det_labels, det_boxes, det_scores)
     ground_truth = (gt_images, gt_labels, gt_boxes)
     matched = match_detections(*detections, *ground_truth, iou_threshold, inclusive=inclusive)
-    det_labels = _as_numpy(det_labels, "det_labels").astype(np.int64)
-    gt_labels = _as_numpy(gt_labels, "gt_labels").astype(np.int64)
-    if len(gt_labels) == 0:
-        raise ValueError("gt_labels must not be empty: mAP averages over classes with ground truth")
-    det_scores = _as_numpy(det_scores, "det_scores")
+    det_labels = _check_labels(det_labels, "det_labels")
+    gt_labels = _check_labels(gt_labels, "gt_labels")
+    det_scores = _validate.array(det_scores, "det_scores")
     is_tp = matched >= 0
     per_class = {}
     for c in np.union1d(gt_labels, det_labels).tolist():

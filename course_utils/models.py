@@ -26,6 +26,7 @@ gives ``(224 - 11) // 4 + 1 = 54``; the arithmetic only works for ``(55 - 1) * 4
 
 from __future__ import annotations
 
+import pickle
 import re
 import urllib.error
 from importlib import resources
@@ -169,8 +170,7 @@ def alexnet(variant: str = "paper", num_classes: int = 1000) -> nn.Module:
     Returns:
         The model; its output is ``(N, num_classes)`` unnormalised class scores.
     """
-    if variant not in _VARIANTS:
-        raise ValueError(f"variant must be one of {_VARIANTS}, got {variant!r}")
+    _validate.one_of(variant, "variant", _VARIANTS)
     _check_num_classes(num_classes)
     if variant == "paper":
         return AlexNetPaper(num_classes)
@@ -223,14 +223,14 @@ class SmallNet(nn.Module):
 
     def __init__(self, first: str, num_classes: int = 10):
         super().__init__()
+        _validate.one_of(first, "first", ("alexnet", "zfnet"))
+        _check_num_classes(num_classes)
         if first == "alexnet":
             conv1 = nn.Conv2d(1, 32, kernel_size=11, stride=4, padding=2)
             conv2 = nn.Conv2d(32, 48, kernel_size=5, stride=1, padding=2)
-        elif first == "zfnet":
+        else:
             conv1 = nn.Conv2d(1, 32, kernel_size=7, stride=2, padding=1)
             conv2 = nn.Conv2d(32, 48, kernel_size=5, stride=2, padding=0)
-        else:
-            raise ValueError(f"first must be 'alexnet' or 'zfnet', got {first!r}")
         self.input_size = SMALL_INPUT_SIZE
         self.features = nn.Sequential(
             conv1,
@@ -268,8 +268,7 @@ class SmallNet(nn.Module):
 
     def resize(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 1, H, W)`` images -> ``(N, 1, 64, 64)``, bilinear (as the network sees them)."""
-        if x.dim() != 4:
-            raise ValueError(f"x must be a (N, C, H, W) tensor, got shape {tuple(x.shape)}")
+        _validate.tensor(x, "x", ndim=4, shape="(N, C, H, W)", floating=True)
         size = (self.input_size, self.input_size)
         if tuple(x.shape[-2:]) == size:
             return x
@@ -346,10 +345,9 @@ def load_pretrained(name: str, *, path: str | Path | None = None) -> nn.Module:
         FileNotFoundError: the checkpoint file is missing.
         course_utils.download.ChecksumError: the file is not the shipped one.
     """
-    if name not in CHECKPOINTS:
-        raise ValueError(f"name must be one of {sorted(CHECKPOINTS)}, got {name!r}")
+    _validate.one_of(name, "name", sorted(CHECKPOINTS))
     builder, filename, expected = CHECKPOINTS[name]
-    path = Path(path) if path is not None else checkpoint_dir() / filename
+    path = _validate.path(path, "path") if path is not None else checkpoint_dir() / filename
     if not path.is_file():
         raise FileNotFoundError(
             f"checkpoint {name!r} not found at {path}; reinstall course_utils or run "
@@ -382,28 +380,44 @@ def load_imagenet_alexnet(
     **What is verified, honestly:** torchvision publishes only the first 8 hex
     digits of the file's SHA-256, in its name (``alexnet-owt-7be5be79.pth``),
     not the full digest, so this function cannot use
-    :func:`course_utils.download.download` (which needs a full checksum). It
-    uses PyTorch's own ``torch.hub.download_url_to_file(..., hash_prefix=...)``,
-    which writes to a temporary file, checks that the SHA-256 *starts with*
-    those 8 digits, and only then moves the file into place -- the check
-    torchvision itself does. Eight hex digits (32 bits) catch a truncated or
-    corrupted download, not a deliberately forged file.
+    :func:`course_utils.download.download` (which needs a full checksum). The
+    download goes through PyTorch's own ``torch.hub.download_url_to_file(...,
+    hash_prefix=...)``, which writes to a temporary file, checks that the
+    SHA-256 *starts with* those digits, and only then moves the file into place
+    -- the check torchvision itself does, once. This function repeats the check
+    on the cached file at **every** load (about a second for 233 MB) before
+    PyTorch reads it; a file that fails it (truncated, emptied, overwritten) is
+    named, removed and fetched again, or, offline, the function returns ``None``
+    as it does without a cache. Eight hex digits (32 bits) catch a damaged file,
+    not a deliberately forged one.
 
     Raises:
-        RuntimeError: the file's SHA-256 does not start with the prefix in its name.
+        course_utils.download.ChecksumError: the server sent a file whose
+            SHA-256 does not start with the prefix in its name (nothing is kept).
+        ValueError: the file passes the check but PyTorch cannot read it as
+            AlexNet's weights.
     """
+    url = _validate.text(url, "url")
     name = url.rsplit("/", 1)[-1]
     match = re.search(r"-([a-f0-9]{8,})\.", name)
-    if match is None:
-        raise ValueError(f"url must end in a file name with a SHA-256 prefix, got {url!r}")
-    path = Path(folder) if folder is not None else cache_dir() / "torchvision"
-    path = path / name
+    if not url.startswith(("http://", "https://", "file://")) or match is None:
+        raise ValueError(
+            f"url must be an http(s):// or file:// URL ending in a file name with a SHA-256 "
+            f"prefix (like torchvision's), got {url!r}"
+        )
+    prefix = match.group(1)
+    folder = _validate.path(folder, "folder") if folder is not None else cache_dir() / "torchvision"
+    path = folder / name
+    if path.is_file() and not file_checksum(path, "sha256").startswith(f"sha256:{prefix}"):
+        path.unlink()
+        print(
+            f"The cached ImageNet AlexNet weights {path} were damaged (their SHA-256 does not "
+            f"start with {prefix}, as their name says); removed them, fetching them again."
+        )
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            torch.hub.download_url_to_file(
-                url, str(path), hash_prefix=match.group(1), progress=False
-            )
+            torch.hub.download_url_to_file(url, str(path), hash_prefix=prefix, progress=False)
         except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
             reason = getattr(err, "reason", None) or err
             print(
@@ -411,8 +425,17 @@ def load_imagenet_alexnet(
                 f"could not download {url} ({reason})."
             )
             return None
+        except RuntimeError as err:  # torch.hub's "invalid hash value"; it kept nothing
+            raise ChecksumError(f"{url} did not give the file its name promises: {err}") from None
     model = alexnet("torchvision")
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    try:
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, KeyError) as err:
+        # PyTorch's own message would advise weights_only=False, which is unsafe: not shown.
+        raise ValueError(
+            f"{path} has the right SHA-256 prefix but is not a file of AlexNet weights that "
+            f"torch.load(weights_only=True) can read ({type(err).__name__}); delete it"
+        ) from None
     return model.eval()
 
 
@@ -431,8 +454,9 @@ def imagenet_top5(model: nn.Module, photo) -> list[tuple[str, float]]:
     Returns:
         Five ``(class name, probability)`` pairs, most probable first.
     """
-    photo = np.asarray(photo)
-    if photo.ndim != 3 or photo.shape[-1] != 3 or photo.dtype != np.uint8:
+    _validate.module(model)
+    photo = _validate.array(photo, "photo", ndim=3, shape="(H, W, 3) uint8")
+    if photo.shape[-1] != 3 or photo.dtype != np.uint8:
         raise ValueError(f"photo must be an (H, W, 3) uint8 array, got {photo.shape} {photo.dtype}")
     x = torch.from_numpy(photo).permute(2, 0, 1)
     x = AlexNet_Weights.IMAGENET1K_V1.transforms()(x).unsqueeze(0)

@@ -13,7 +13,10 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import is_color_like
 from matplotlib.patches import Rectangle
+
+from . import _validate
 
 __all__ = ["COLORS", "draw_box", "show_images", "use_course_style"]
 
@@ -28,6 +31,8 @@ COLORS = {
     "yellow": "#F0E442",
     "grey": "#666666",
 }
+#: The largest figure :func:`show_images` draws, in inches (at 110 dpi, about 2,200 x 3,300 pixels).
+MAX_FIGURE_INCHES = (20.0, 30.0)
 
 
 def use_course_style() -> None:
@@ -71,28 +76,46 @@ def show_images(
         ncols: images per row.
         title: title of the whole figure.
         size: width of one image in inches.
+
+    The figure may be at most :data:`MAX_FIGURE_INCHES` (width, height): show a
+    slice of a larger batch (e.g. ``images[:64]``), or lower ``size``.
     """
-    images = (
-        images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
-    )
+    if not isinstance(images, torch.Tensor | np.ndarray):
+        raise TypeError(
+            "images must be a tensor or a NumPy array (for an ImageSet: dataset.images[:16]), "
+            f"got {type(images).__name__}"
+        )
+    images = _validate.array(images, "images")
     if images.ndim == 4 and images.shape[1] in (1, 3) and images.shape[-1] not in (1, 3):
         images = images.transpose(0, 2, 3, 1)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
-    if images.ndim not in (3, 4) or len(images) == 0:
+    if images.ndim not in (3, 4) or len(images) == 0 or images.ndim == 4 and images.shape[-1] != 3:
         raise ValueError(
-            f"images must be a non-empty (N, H, W), (N, H, W, 3) or (N, C, H, W) array, "
+            "images must be a non-empty (N, H, W), (N, H, W, 3) or (N, 1 or 3, H, W) array, "
             f"got shape {images.shape}"
         )
-    if titles is not None and len(titles) != len(images):
-        raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
-    if ncols < 1:
-        raise ValueError(f"ncols must be at least 1, got {ncols}")
-    ncols = min(ncols, len(images))
+    if titles is not None:
+        if isinstance(titles, str) or not isinstance(titles, Sequence):
+            raise TypeError(f"titles must be a list of str or None, got {type(titles).__name__}")
+        for text in titles:
+            _validate.text(text, "titles")
+        if len(titles) != len(images):
+            raise ValueError(
+                f"titles must have one entry per image ({len(images)}), got {len(titles)}"
+            )
+    ncols = min(_validate.integer(ncols, "ncols", min=1), len(images))
+    _validate.text(title, "title", optional=True)
+    size = _validate.number(size, "size", positive=True)
     nrows = -(-len(images) // ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False
-    )
+    width, height = size * ncols, size * nrows + 0.4
+    if width > MAX_FIGURE_INCHES[0] or height > MAX_FIGURE_INCHES[1]:
+        raise ValueError(
+            f"images, ncols and size give a {width:.0f} x {height:.0f} inch figure, larger than "
+            f"{MAX_FIGURE_INCHES[0]:.0f} x {MAX_FIGURE_INCHES[1]:.0f}: show fewer images at once "
+            "(e.g. images[:64]), or lower size"
+        )
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, (ax, image) in enumerate(zip(axes.flat, images, strict=False)):
@@ -114,11 +137,17 @@ def draw_box(ax: plt.Axes, box: Sequence[float], color: str, label: str | None =
     ``label`` names it in the legend; ``style`` goes to matplotlib's ``Rectangle``
     (e.g. ``fill=False``, ``linestyle="--"``, ``alpha=0.3``). Returns the patch.
     """
+    if not isinstance(ax, plt.Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    box = _validate.array(box, "box", ndim=1, shape="(x1, y1, x2, y2)")
     if len(box) != 4:
-        raise ValueError(f"box must be (x1, y1, x2, y2), got {box!r}")
-    x1, y1, x2, y2 = (float(v) for v in box)
+        raise ValueError(f"box must be (x1, y1, x2, y2), got {box.tolist()}")
+    x1, y1, x2, y2 = box.tolist()
+    if not is_color_like(color):
+        raise ValueError(f"color must be a matplotlib colour such as '#0072B2', got {color!r}")
+    _validate.text(label, "label", optional=True)
     if x2 < x1 or y2 < y1:
-        raise ValueError(f"box must have x2 >= x1 and y2 >= y1, got {box!r}")
+        raise ValueError(f"box must have x2 >= x1 and y2 >= y1, got {box.tolist()}")
     style = {"linewidth": 2, **style}
     patch = Rectangle(
         (x1, y1), x2 - x1, y2 - y1, edgecolor=color, facecolor=color, label=label, **style

@@ -7,6 +7,8 @@ import random
 import numpy as np
 import torch
 
+from . import _validate
+
 __all__ = ["seed_everything"]
 
 
@@ -15,10 +17,9 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
     Also asks PyTorch for deterministic algorithms (on the CPU, where the
     course runs, this costs nothing). Returns a ``torch.Generator`` seeded the
-    same way, for data loaders.
+    same way, for data loaders. ``seed`` is an int in ``[0, 2**32 - 1]`` (NumPy's range).
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = _validate.integer(seed, "seed", min=0, max=2**32 - 1)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - the global generator that other libraries draw from
     torch.manual_seed(seed)

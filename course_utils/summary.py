@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import torch
 import torchinfo
 from torch import nn
 
@@ -41,10 +42,15 @@ def layer_table(
     names = {id(module): name for name, module in model.named_modules()}
     # A model built under ``with torch.device("meta"):`` has shapes but no weights in
     # memory; torchinfo then runs on the meta device too.
-    device = next(model.parameters()).device
-    stats = torchinfo.summary(
-        model, input_size=(batch_size, *input_size), verbose=0, device=device, mode="eval"
-    )
+    device = next(model.parameters(), torch.empty(0)).device
+    try:
+        stats = torchinfo.summary(
+            model, input_size=(batch_size, *input_size), verbose=0, device=device, mode="eval"
+        )
+    except RuntimeError as err:  # torchinfo's own message points to a trace it does not show
+        raise ValueError(
+            f"input_size {input_size} does not fit the model: {err.__cause__ or err}"
+        ) from None
     rows = []
     for info in stats.summary_list:
         if not info.is_leaf_layer or info.depth == 0:

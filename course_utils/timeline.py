@@ -21,6 +21,7 @@ from importlib import resources
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from . import _validate
 from .plotting import COLORS
 
 __all__ = [
@@ -69,6 +70,22 @@ def load_results() -> pd.DataFrame:
     return results.sort_values(["year", "task", "rank"], kind="stable", ignore_index=True)
 
 
+def _check_results(results) -> pd.DataFrame:
+    """``results``, or the shipped table if ``None``; it must have :func:`load_results`' columns."""
+    if results is None:
+        return load_results()
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(
+            f"results must be the table of load_results() or None, got {type(results).__name__}"
+        )
+    missing = sorted(set(RESULT_COLUMNS[:11]) - set(results.columns))  # up to "source"
+    if missing:
+        raise ValueError(f"results must have the columns of load_results(); it lacks {missing}")
+    if results.empty:
+        raise ValueError("results must not be empty")
+    return results
+
+
 def load_tasks() -> pd.DataFrame:
     """One row per (year, task) that ran in the challenge, with a description and source."""
     tasks = _read_csv("ilsvrc_tasks.csv")
@@ -105,11 +122,10 @@ def winners(
             the challenge's data only, which are comparable from year to year;
             ``True`` the entries that used extra data; ``None`` both.
     """
-    if task not in _METRIC:
-        raise ValueError(f"task must be one of {tuple(_METRIC)}, got {task!r}")
-    if outside_data not in (True, False, None):
-        raise ValueError(f"outside_data must be True, False or None, got {outside_data!r}")
-    results = load_results() if results is None else results
+    _validate.one_of(task, "task", tuple(_METRIC))
+    if outside_data is not None:
+        outside_data = _validate.flag(outside_data, "outside_data")
+    results = _check_results(results)
     rows = results[(results["task"] == task) & (results["rank"] == 1)]
     if outside_data is not None:
         rows = rows[rows["outside_data"] == ("yes" if outside_data else "no")]
@@ -148,9 +164,11 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
     Bottom panel: depth of the winning network in weight layers (log scale),
     where it is one well-defined network.
     """
-    results = load_results() if results is None else results
+    results = _check_results(results)
     cls = results[results["task"] == "classification"]
     first = winners("classification", results)
+    if first.empty:
+        raise ValueError("results must hold classification winners (rank 1) to plot")
     extra = winners("classification", results, outside_data=True)
     second = cls[cls["rank"] == 2]
     human = results[results["task"] == "human"]

@@ -26,6 +26,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import _validate
+from .data import ImageSet
 from .metrics import topk_accuracy
 from .seeding import seed_everything
 
@@ -33,12 +34,39 @@ __all__ = ["evaluate", "fit", "predict", "renormalize_filters_"]
 
 
 def _check_dataset(dataset, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    if not hasattr(dataset, "tensors"):
+    if not isinstance(dataset, ImageSet):
         raise TypeError(
             f"{name} must be an ImageSet (e.g. from cu.data.load_fashion_mnist), "
             f"got {type(dataset).__name__}"
         )
+    if len(dataset) == 0:
+        raise ValueError(f"{name} must hold at least one image, got an empty ImageSet")
     return dataset.tensors()
+
+
+@torch.no_grad()
+def _check_scores(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, name: str):
+    """``model`` must take ``name``'s images and give a score to each of its classes.
+
+    One image goes through the model in eval mode (no dropout, no change to any state).
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        scores = model(images[:1])
+    except RuntimeError as err:
+        raise ValueError(
+            f"model cannot take the images of {name} (shape {tuple(images.shape[1:])}): {err}"
+        ) from None
+    finally:
+        model.train(was_training)
+    needed = int(labels.max()) + 1
+    if not isinstance(scores, torch.Tensor) or scores.ndim != 2 or scores.shape[1] < needed:
+        shape = tuple(scores.shape) if isinstance(scores, torch.Tensor) else type(scores).__name__
+        raise ValueError(
+            f"model must return (N, C) scores with a column for each of the {needed} classes "
+            f"of {name}, got {shape}"
+        )
 
 
 @torch.no_grad()
@@ -53,6 +81,7 @@ def predict(model: nn.Module, dataset, *, batch_size: int = 100) -> torch.Tensor
     Returns:
         ``(N, C)`` float32 tensor of unnormalised scores (logits).
     """
+    _validate.module(model)
     images, _ = _check_dataset(dataset, "dataset")
     batch_size = _validate.integer(batch_size, "batch_size", min=1)
     was_training = model.training
@@ -67,7 +96,9 @@ def evaluate(model: nn.Module, dataset, *, k: int = 1, batch_size: int = 100) ->
 
     Uses :func:`course_utils.metrics.topk_accuracy` on the scores of :func:`predict`.
     """
+    _validate.module(model)
     _, labels = _check_dataset(dataset, "dataset")
+    _validate.integer(k, "k", min=1)
     return topk_accuracy(predict(model, dataset, batch_size=batch_size), labels, k=k)
 
 
@@ -112,18 +143,20 @@ def fit(
         dropout on), ``test_accuracy`` (fraction, if ``test_set``) and
         ``seconds`` (wall-clock time of the epoch).
     """
+    _validate.module(model)
     images, labels = _check_dataset(train_set, "train_set")
-    if test_set is not None:
-        _check_dataset(test_set, "test_set")
     epochs = _validate.integer(epochs, "epochs", min=1)
     batch_size = _validate.integer(batch_size, "batch_size", min=1)
     lr = _validate.number(lr, "lr", positive=True)
     momentum = _validate.number(momentum, "momentum", min=0)
     weight_decay = _validate.number(weight_decay, "weight_decay", min=0)
     _validate.one_of(lr_schedule, "lr_schedule", ("constant", "cosine"))
-    if after_step is not None and not callable(after_step):
-        raise TypeError(f"after_step must be a function of the model or None, got {after_step!r}")
+    _validate.function(after_step, "after_step", optional=True)
+    seed = _validate.integer(seed, "seed", min=0, max=2**32 - 1)
     progress = _validate.flag(progress, "progress")
+    _check_scores(model, images, labels, "train_set")
+    if test_set is not None:
+        _check_scores(model, *_check_dataset(test_set, "test_set"), "test_set")
     generator = seed_everything(seed)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay

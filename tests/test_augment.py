@@ -191,7 +191,7 @@ def test_std_zero_leaves_images_unchanged(photo):
     ("call", "error", "message"),
     [
         (lambda: augment.paper_crop_size(1), ValueError, "^image_size must"),
-        (lambda: augment.paper_crop_size(28.0), ValueError, "^image_size must"),
+        (lambda: augment.paper_crop_size(28.0), TypeError, "^image_size must"),
         (lambda: augment.random_crop_flip(torch.rand(3, 8, 8), 9), ValueError, "^size must"),
         (lambda: augment.random_crop_flip(torch.rand(3, 8, 8), 0), ValueError, "^size must"),
         (lambda: augment.random_crop_flip(np.zeros((3, 8, 8)), 4), TypeError, "^images must"),

@@ -1,6 +1,7 @@
 """course_utils.data: the embedded Fashion-MNIST subset, the full set, photos, class names."""
 
 import gzip
+import hashlib
 import struct
 
 import numpy as np
@@ -27,6 +28,39 @@ def write_idx(path, array: np.ndarray, *, gz=True):
     raw = header + array.astype(np.uint8).tobytes()
     with (gzip.open if gz else open)(path, "wb") as f:
         f.write(raw)
+
+
+def trust(monkeypatch, folder, split="test"):
+    """Make the test files in ``folder`` the known ones: their MD5s replace the real ones."""
+    files = []
+    for name, _, _ in data.FASHION_MNIST_FILES[split]:
+        packed = (folder / name).read_bytes()
+        files.append(
+            (
+                name,
+                "md5:" + hashlib.md5(packed).hexdigest(),
+                "md5:" + hashlib.md5(gzip.decompress(packed)).hexdigest(),
+            )
+        )
+    monkeypatch.setitem(data.FASHION_MNIST_FILES, split, tuple(files))
+
+
+def write_test_split(folder, images=None, labels=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    images = np.ones((3, 28, 28), np.uint8) if images is None else images
+    labels = np.array([3, 4, 5], np.uint8) if labels is None else labels
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", images)
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path, closed_port_url):
+    """No Debian copy, no network, an empty cache; yields the cache's Fashion-MNIST folder."""
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "no-debian-copy")
+    monkeypatch.setattr(data, "FASHION_MNIST_URL", closed_port_url)
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "fashion-mnist"
 
 
 @pytest.mark.parametrize(("split", "per_class"), [("train", 600), ("test", 100)])
@@ -90,11 +124,12 @@ def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
         read_idx(tmp_path / "broken.gz")
 
 
-def test_full_set_from_a_given_root(tmp_path):
+def test_full_set_from_a_given_root(tmp_path, monkeypatch):
     images = np.random.default_rng(0).integers(0, 256, size=(7, 28, 28), dtype=np.uint8)
     labels = np.array([0, 1, 2, 3, 4, 5, 9], dtype=np.uint8)
     write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels)
+    trust(monkeypatch, tmp_path)
     dataset = load_fashion_mnist("test", "full", root=tmp_path, verbose=False)
     assert torch.equal(dataset.images, torch.from_numpy(images))
     assert dataset.labels.tolist() == labels.tolist()
@@ -106,17 +141,15 @@ def test_root_without_the_files_is_a_clear_error(tmp_path):
         load_fashion_mnist("test", "full", root=tmp_path, verbose=False)
 
 
-def test_mismatched_images_and_labels(tmp_path):
+def test_mismatched_images_and_labels(tmp_path, monkeypatch):
     write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((3, 28, 28), np.uint8))
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(4, np.uint8))
+    trust(monkeypatch, tmp_path)
     with pytest.raises(ValueError, match="do not match"):
         load_fashion_mnist("test", "full", root=tmp_path, verbose=False)
 
 
-def test_full_set_offline_falls_back_with_one_line(monkeypatch, tmp_path, closed_port_url, capsys):
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "no-debian-copy")
-    monkeypatch.setattr(data, "FASHION_MNIST_URL", closed_port_url)
-    monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
+def test_full_set_offline_falls_back_with_one_line(offline, tmp_path, capsys):
     dataset = load_fashion_mnist("test", "full", verbose=False)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
@@ -140,6 +173,72 @@ def test_full_set_downloads_with_checksums(monkeypatch, tmp_path, http_server):
     assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []
 
 
+# --- Damaged or different local copies: every read is checked against the known checksums ---
+
+DAMAGES = {
+    # A valid IDX file that is not Fashion-MNIST's: 2 images, and a label no class has.
+    "two images, label 200": lambda folder: write_test_split(
+        folder, np.zeros((2, 28, 28), np.uint8), np.array([0, 200], np.uint8)
+    ),
+    "5x7 images": lambda folder: write_test_split(
+        folder, np.zeros((3, 5, 7), np.uint8), np.array([0, 1, 2], np.uint8)
+    ),
+    "truncated": lambda folder: (folder / "t10k-images-idx3-ubyte.gz").write_bytes(
+        (write_test_split(folder) / "t10k-images-idx3-ubyte.gz").read_bytes()[:-40]
+    ),
+    "garbage": lambda folder: (write_test_split(folder) / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        b"\x1f\x8b garbage"
+    ),
+    "empty": lambda folder: (write_test_split(folder) / "t10k-images-idx3-ubyte.gz").write_bytes(
+        b""
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_damaged_debian_copy_is_named_and_skipped(damage, offline, tmp_path, monkeypatch, capsys):
+    debian = tmp_path / "debian"
+    DAMAGES[damage](debian)
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", debian)
+    dataset = load_fashion_mnist("test", "full", verbose=False)
+    assert "embedded" in dataset.source and len(dataset) == 1000  # the offline fallback
+    skipped, fallback = capsys.readouterr().out.strip().splitlines()
+    assert str(debian / "t10k-") in skipped and "reinstall" in skipped
+    assert fallback.startswith("Offline: no local copy")
+    assert len(list(debian.iterdir())) == 2  # not ours to delete
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_damaged_cached_copy_is_named_and_removed(damage, offline, capsys):
+    DAMAGES[damage](offline)
+    dataset = load_fashion_mnist("test", "full", verbose=False)
+    assert "embedded" in dataset.source
+    removed, fallback = capsys.readouterr().out.strip().splitlines()
+    assert removed.startswith("Removed a damaged Fashion-MNIST file") and str(offline) in removed
+    assert fallback.startswith("Offline: no local copy")
+    assert list(offline.iterdir()) == []
+
+
+def test_damaged_cached_copy_is_fetched_again(monkeypatch, tmp_path, http_server, capsys):
+    served, url = http_server
+    trust(monkeypatch, write_test_split(served))  # the server holds the "known" files
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "no-debian-copy")
+    monkeypatch.setattr(data, "FASHION_MNIST_URL", url)
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(cache))
+    DAMAGES["truncated"](cache / "fashion-mnist")
+    dataset = load_fashion_mnist("test", "full", verbose=False)
+    assert dataset.labels.tolist() == [3, 4, 5] and "download" in dataset.source
+    assert capsys.readouterr().out.startswith("Removed a damaged Fashion-MNIST file")
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_damaged_files_in_root_raise_with_advice(damage, tmp_path):
+    DAMAGES[damage](tmp_path)
+    with pytest.raises(ValueError, match=f"^{tmp_path}/t10k-.*replace it with the original"):
+        load_fashion_mnist("test", "full", root=tmp_path, verbose=False)
+
+
 def test_corrupted_embedded_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "subset.npz"
     bad.write_bytes(data._embedded_path().read_bytes()[:5000])
@@ -154,6 +253,40 @@ def test_corrupted_embedded_file_is_a_clear_error(tmp_path):
 def test_bad_arguments_name_the_argument(kwargs, argument):
     with pytest.raises(ValueError, match=f"^{argument} must be one of"):
         load_fashion_mnist(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "argument"),
+    [
+        ({"labels": torch.zeros(2, dtype=torch.int64)}, ValueError, "labels"),  # 3 images
+        ({"labels": torch.tensor([0, 1, 10])}, ValueError, "labels"),  # only 10 classes
+        ({"labels": torch.tensor([0, -1, 2])}, ValueError, "labels"),
+        ({"images": torch.rand(3, 28, 28)}, TypeError, "images"),  # floats: /255 twice
+        ({"images": torch.zeros(3, 1, 28, 28, dtype=torch.uint8)}, ValueError, "images"),
+        ({"classes": ["a"] * 10}, TypeError, "classes"),
+        ({"split": None}, TypeError, "split"),
+    ],
+)
+def test_image_set_refuses_inconsistent_parts(change, error, argument):
+    parts = {
+        "images": torch.zeros(3, 28, 28, dtype=torch.uint8),
+        "labels": torch.tensor([0, 1, 9]),
+        "classes": FASHION_MNIST_CLASSES,
+        "split": "test",
+        "source": "made by hand",
+    }
+    with pytest.raises(error, match=f"^{argument} must"):
+        data.ImageSet(**{**parts, **change})
+
+
+def test_image_set_items_are_single_images():
+    dataset = load_fashion_mnist("test", verbose=False)
+    image, label = dataset[np.int64(-1)]
+    assert torch.equal(image[0], dataset.images[-1].float() / 255) and label == dataset.labels[-1]
+    with pytest.raises(TypeError, match="^index must be an int .*tensors"):
+        dataset[0:3]
+    with pytest.raises(ValueError, match="^index must be"):
+        dataset[1000]
 
 
 @pytest.mark.parametrize(("name", "shape"), [("chelsea", (300, 451, 3)), ("coffee", (400, 600, 3))])

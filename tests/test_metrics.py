@@ -86,9 +86,15 @@ def test_topk_accuracy_is_non_decreasing_in_k(scores, labels):
     [
         (np.zeros((3, 4)), np.zeros(2, int), 1, ValueError, "^labels must have one entry"),
         (np.zeros((3, 4)), np.zeros(3, int), 5, ValueError, "^k must be between 1"),
-        (np.zeros((3, 4)), np.zeros(3, int), 0, ValueError, "^k must be between 1"),
+        (np.zeros((3, 4)), np.zeros(3, int), 0, ValueError, "^k must be an int >= 1"),
         (np.zeros((3, 4)), np.zeros(3, int), 1.0, TypeError, "^k must be an int"),
-        (np.full((3, 4), np.nan), np.zeros(3, int), 1, ValueError, "^scores must be finite"),
+        (
+            np.full((3, 4), np.nan),
+            np.zeros(3, int),
+            1,
+            ValueError,
+            "^scores must hold finite values",
+        ),
         (np.zeros((0, 4)), np.zeros(0, int), 1, ValueError, "^scores must have at least one"),
         (np.zeros(4), np.zeros(4, int), 1, ValueError, "^scores must be a 2-D"),
         (np.zeros((3, 4)), np.array([0, 1, 4]), 1, ValueError, "^labels must be class indices"),
@@ -120,7 +126,7 @@ def test_confusion_matrix_matches_sklearn_and_a_hand_worked_example():
         (([0, 1], [0]), "^pred_labels must have one entry"),
         (([], []), "^labels must not be empty"),
         (([0, 3], [0, 1], 3), "^labels must be class indices below"),
-        (([0, 1], [0, 1], 0), "^num_classes must be a positive int"),
+        (([0, 1], [0, 1], 0), "^num_classes must be an int in \\[1, "),
     ],
 )
 def test_confusion_matrix_bad_input_names_the_argument(args, message):
@@ -184,7 +190,7 @@ def test_ilsvrc_iou_threshold_hand_worked():
         ([[0, 0, 10]], "^boxes_a must be an \\(N, 4\\) array"),
         ([[10, 0, 0, 10]], "^boxes_a must have x2 >= x1 and y2 >= y1, but box 0"),
         ([[0, 10, 10, 0]], "^boxes_a must have x2 >= x1"),
-        ([[0, 0, np.nan, 10]], "^boxes_a must be finite"),
+        ([[0, 0, np.nan, 10]], "^boxes_a must hold finite values"),
     ],
 )
 def test_box_iou_bad_input_names_the_argument(boxes, message):
@@ -241,7 +247,11 @@ def test_localization_needs_the_box_of_the_guessed_class():
         (([[1]], [[BOX]], [1], [[]]), ValueError, "^gt_boxes must hold at least"),
         (([[1]], [[[5, 0, 0, 5]]], [1], [[BOX]]), ValueError, "^pred_boxes must have x2 >= x1"),
         (([[1]], [[BOX]], [[1, 2]], [[BOX]]), ValueError, "^gt_labels must have one class per box"),
-        (([[1]], [[BOX]], [1], [[BOX]], 0.0), ValueError, "^iou_threshold must be in \\(0, 1\\]"),
+        (
+            ([[1]], [[BOX]], [1], [[BOX]], 0.0),
+            ValueError,
+            "^iou_threshold must be a number in \\(0, 1\\]",
+        ),
         (
             (np.zeros((0, 5), int), np.zeros((0, 5, 4)), [], []),
             ValueError,
@@ -292,9 +302,9 @@ def test_average_precision_edge_cases():
     ("args", "kwargs", "error", "message"),
     [
         (([0.5, 0.4], [True], 2), {}, ValueError, "^is_true_positive must have one entry"),
-        (([0.5], [True], 0), {}, ValueError, "^num_ground_truth must be at least 1"),
+        (([0.5], [True], 0), {}, ValueError, "^num_ground_truth must be at least"),
         (([0.5], [True], 1.0), {}, TypeError, "^num_ground_truth must be an int"),
-        (([np.nan], [True], 1), {}, ValueError, "^scores must be finite"),
+        (([np.nan], [True], 1), {}, ValueError, "^scores must hold finite values"),
         (([0.5], [2], 1), {}, ValueError, "^is_true_positive must hold booleans"),
         (([0.5], [True], 1), {"interpolation": "coco"}, ValueError, "^interpolation must be one"),
     ],
@@ -374,12 +384,12 @@ def test_detection_accepts_tensors_and_empty_detections():
     ("change", "error", "message"),
     [
         ({"det_scores": [0.5, 0.5]}, ValueError, "^det_scores must have one entry per box"),
-        ({"det_scores": [np.nan]}, ValueError, "^det_scores must be finite"),
+        ({"det_scores": [np.nan]}, ValueError, "^det_scores must hold finite values"),
         ({"det_boxes": [[10, 0, 0, 10]]}, ValueError, "^det_boxes must have x2 >= x1"),
         ({"gt_labels": [-1]}, ValueError, "^gt_labels must be non-negative"),
         ({"gt_images": [0.0]}, TypeError, "^gt_images must hold integers"),
         ({"iou_threshold": "voc"}, ValueError, '^iou_threshold must be a number or "ilsvrc"'),
-        ({"iou_threshold": 1.5}, ValueError, "^iou_threshold must be in"),
+        ({"iou_threshold": 1.5}, ValueError, "^iou_threshold must be a number in"),
         ({"interpolation": "11point"}, ValueError, "^interpolation must be one of"),
         (
             {"gt_images": [], "gt_labels": [], "gt_boxes": np.zeros((0, 4))},

@@ -35,7 +35,17 @@ def test_generator_is_seeded():
     assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
-def test_bad_seed(seed):
-    with pytest.raises(ValueError, match="^seed must be"):
+@pytest.mark.parametrize(
+    ("seed", "error"),
+    [(-1, ValueError), (2**32, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)],
+)
+def test_bad_seed(seed, error):
+    with pytest.raises(error, match="^seed must be"):
         cu.seed_everything(seed)
+
+
+def test_numpy_integer_seed_is_the_same_seed():
+    assert cu.seed_everything(np.int64(3)).initial_seed() == 3
+    first = draws()
+    cu.seed_everything(3)
+    assert draws() == first

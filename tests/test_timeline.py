@@ -129,7 +129,7 @@ def test_detection_winners_won_the_most_categories(results):
 def test_unknown_task():
     with pytest.raises(ValueError, match="^task must be one of"):
         winners("segmentation")
-    with pytest.raises(ValueError, match="^outside_data must be"):
+    with pytest.raises(TypeError, match="^outside_data must be"):
         winners("classification", outside_data="no")
 
 
