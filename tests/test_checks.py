@@ -25,19 +25,22 @@ from course_utils.metrics import box_iou
 HAND_WORKED = {
     "timeline-1": 26.2 - 15.3,  # ISI vs SuperVision, ILSVRC 2012 results page: 10.9 points
     "timeline-2": 28.2 / 2.25,  # NEC-UIUC 2010 over SENet 2017: 12.53...
-    "timeline-3": 2015,  # MSRA's 3.57% < 5.1%; GoogLeNet's 6.67% in 2014 was not
+    "timeline-3": (2.99 - 2.25) / 2.99 * 100,  # Xie et al. Sec. 5.1 and Hu et al. abstract: 24.7%
+    "timeline-4": 20_000 / 150_000 * 100,  # ILSVRC 2010 page: 200,000 val + test, 50,000 val
     "metrics-1": 100 / 300,  # overlap 10 x 10 = 100; union 200 + 200 - 100 = 300
     "metrics-2": 192 / 572,  # 16 * 12 / (26 * 22) = 0.336 < 0.5 (Russakovsky et al. Sec. 4.3)
-    # 11-point AP (Everingham et al. eq. 1), 7 lamps, TP at ranks 1, 3, 8: recall 1/7, 2/7, 3/7;
-    # best precision at recall >= r: r = 0, .1 -> 1; r = .2 -> 2/3; r = .3, .4 -> 3/8; r >= .5 -> 0.
-    "metrics-3": (1 + 1 + 2 / 3 + 3 / 8 + 3 / 8) / 11,
-    # torchvision's ImageNet names with "terrier": toy, Staffordshire bull-, American Staffordshire,
-    # Bedlington, Border, Kerry blue, Irish, Norfolk, Norwich, Yorkshire, wire-haired fox, Lakeland,
-    # Sealyham, Australian, Scotch, Tibetan, silky, soft-coated wheaten, West Highland white: 19
-    "metrics-4": 19,
-    "zfnet-1": (224 - 11) // 4 + 1,  # floor(213 / 4) + 1 = 54 (Krizhevsky et al. state 55)
+    # 11-point AP (Everingham et al. eq. 1), 7 lamps, without the duplicate: TP at ranks 1, 3, 7;
+    # recall 1/7, 2/7, 3/7; best precision at recall >= r: r = 0, .1 -> 1; r = .2 -> 2/3;
+    # r = .3, .4 -> 3/7; r >= .5 -> 0.
+    "metrics-3": (1 + 1 + 2 / 3 + 3 / 7 + 3 / 7) / 11,
+    # top-2 with ties to the lower index: image 1 (label 2, tie 1-2) right, image 2 (label 2,
+    # three-way tie, classes 0 and 1 first) wrong, image 3 right, image 4 (label 1, 4th) wrong.
+    "metrics-4": 2 / 4,
+    "zfnet-1": (256 - 11) // 4 + 1,  # floor(245 / 4) + 1 = 62
     "zfnet-2": (7 * 7 * 3 + 1) * 96,  # Zeiler & Fergus Fig. 3: 96 filters of 7x7x3, + biases
-    "zfnet-3": 256 * 0.5 / (2 * 2),  # total stride 4: Nyquist 1/8 cycle/px = r / 256 at r = 32
+    "zfnet-3": 256 / (2 * 3),  # stride 3: Nyquist 1/6 cycle/px = r / 256 at r = 42.7
+    "zfnet-4": 1 + -(-(230 - 11) // 4),  # cuda-convnet's layer.py: 1 + ceil(219 / 4) = 56
+    "zfnet-5": 1 - 0.5**2,  # white noise: area outside the square of side 0.5 in the unit square
     "alexnet-1": (28 - 24 + 1) ** 2 * 2,  # 5 offsets per axis, squared, times flip or not: 50
     "alexnet-2": 256 * (96 // 4) * 5 * 5 + 256,  # groups=4: each kernel sees 24 maps; + biases
     # Krizhevsky et al. Sec. 3.3: b = a / (k + alpha * sum of 5 squares)^beta = 100 / 7^0.75
@@ -96,7 +99,7 @@ def test_every_exercise_has_a_hand_worked_answer():
 def test_equivalent_forms_are_accepted():
     for answer in ("10.9", " 10.9 ", "10.90", "10.900", 10.9, np.float64(10.9), "+10.9"):
         assert is_correct("timeline-1", answer), answer
-    assert is_correct("timeline-3", "2015") and is_correct("timeline-3", 2015.0)
+    assert is_correct("zfnet-4", "56") and is_correct("zfnet-4", 56.0)
 
 
 @pytest.mark.parametrize(
@@ -104,7 +107,7 @@ def test_equivalent_forms_are_accepted():
     [
         ("zfnet-1", (224 - 11) / 4 + 1),  # 54.25: the floor the exercise is about
         ("zfnet-1", "54.25"),
-        ("timeline-3", 2015.4),
+        ("zfnet-4", 56.4),
         ("alexnet-2", 153856.5),
         ("zfnet-1", 54.0001),
     ],
@@ -194,6 +197,14 @@ def test_one_element_tensors_and_arrays_are_numbers():
     assert is_correct("zfnet-2", torch.tensor(14208)) and is_correct("zfnet-2", np.int64(14208))
     assert not is_correct("zfnet-2", torch.tensor([14208, 1]))
     assert not is_correct("metrics-1", torch.tensor(True))
+
+
+def test_a_year_is_a_whole_number(records):
+    year = {"question": "?", "kind": "integer", "hint": "h"}
+    records({"x-year": year | checks.record_hashes("x-year", 2015, kind="integer")})
+    assert is_correct("x-year", "2015") and is_correct("x-year", 2015.0)
+    assert not is_correct("x-year", 2015.4) and not is_correct("x-year", 2014)
+    assert "not a whole number" in feedback("x-year", 2015.4)[1]
 
 
 def test_exactly_equal_with_fewer_decimals(records):
