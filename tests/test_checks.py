@@ -45,6 +45,12 @@ HAND_WORKED = {
     "alexnet-2": 256 * (96 // 4) * 5 * 5 + 256,  # groups=4: each kernel sees 24 maps; + biases
     # Krizhevsky et al. Sec. 3.3: b = a / (k + alpha * sum of 5 squares)^beta = 100 / 7^0.75
     "alexnet-3": 100 / (2 + 1e-4 * 5 * 100**2) ** 0.75,
+    # Transposed convolution chapter: stamp the kernel every `stride` pixels and add overlaps
+    "tconv-1": 2 * 3 + 5 * 1,  # input 2's last tap meets input 5's first tap at position 2
+    "tconv-2": (55 - 1) * 4 + 11 + (4 - 1),  # smallest width 227, plus stride - 1 (D&V rel. 6)
+    "tconv-3": (3 * 3) / (2 * 2),  # per axis 2 or 3 of the 11-wide stamps 4 apart: 9 / 4
+    # out = (3, 6, 9 - 1, -2, -3 + 2, 4, 6) = (3, 6, 8, -2, -1, 4, 6)
+    "tconv-4": 1 * 6 + 2 * 8 + 3 * -2 + 4 * -1 + 5 * 4 + 6 * 6,
 }
 
 
