@@ -13,6 +13,7 @@ and says where a new concept goes.
 import pandas
 import torch
 
+from . import ablation
 from . import aliasing
 from . import architectures
 from . import augment
@@ -22,6 +23,7 @@ from . import download
 from . import metrics
 from . import models
 from . import normalization
+from . import occlusion
 from . import plotting
 from . import seeding
 from . import summary
@@ -36,6 +38,7 @@ from .seeding import seed_everything
 __version__ = "0.1.0"
 
 __all__ = [
+    "ablation",
     "aliasing",
     "architectures",
     "augment",
@@ -46,6 +49,7 @@ __all__ = [
     "metrics",
     "models",
     "normalization",
+    "occlusion",
     "plotting",
     "seed_everything",
     "seeding",

@@ -1,0 +1,201 @@
+"""Ablation: take parts out of a trained network and measure what its accuracy loses.
+
+Zeiler & Fergus (2014), Sec. 5.1 and Table 3, removed and resized layers of
+AlexNet and of their own model and *retrained* each variant ("removing the
+fully connected layers (6,7) only gives a slight increase in error", "removing
+two of the middle convolutional layers also makes a relatively small
+difference", "removing both the middle convolution layers and the fully
+connected layers yields a model with only 4 layers whose performance is
+dramatically worse"). Without retraining, one can also silence parts of a
+trained network and see at once what they contributed:
+
+* :func:`zero_feature_maps` -- while inside the ``with`` block, the chosen
+  feature maps (channels) of one layer output zeros; the model is unchanged after.
+* :func:`replace_layers` / :func:`remove_layers` -- a *copy* of the model with
+  some layers swapped for others (or for ``nn.Identity``); the original is untouched.
+* :func:`feature_map_drops` -- zero each feature map of a layer in turn and
+  measure the drop in top-k accuracy with :func:`course_utils.train.evaluate`.
+
+Layers are named as everywhere in ``course_utils``: a submodule or its dotted
+name from ``model.named_modules()``, e.g. ``"features.12"`` or ``"classifier.4"``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import _validate
+from .train import evaluate
+
+__all__ = ["feature_map_drops", "remove_layers", "replace_layers", "zero_feature_maps"]
+
+
+def _channels(channels) -> list[int]:
+    """An int, a sequence of ints or an int tensor, as a non-empty list of ints >= 0."""
+    if isinstance(channels, torch.Tensor):
+        channels = channels.tolist()
+    if not isinstance(channels, Sequence):
+        channels = [channels]
+    if not channels:
+        raise ValueError("channels must name at least one channel, got none")
+    return [_validate.integer(channel, "channels", min=0) for channel in channels]
+
+
+@contextmanager
+def zero_feature_maps(model: nn.Module, layer: str | nn.Module, channels) -> Iterator[nn.Module]:
+    """Inside the ``with`` block, ``layer`` outputs zeros in the maps ``channels``.
+
+    Args:
+        model: any ``torch.nn.Module``.
+        layer: the submodule whose output is changed, or its dotted name; its
+            output must be ``(N, C, ...)`` (a conv layer's ``(N, C, H, W)`` maps,
+            or a linear layer's ``(N, C)`` units).
+        channels: an int or a sequence of ints in ``[0, C)``.
+
+    Yields:
+        ``model`` itself, with a forward hook on ``layer`` that zeroes those
+        channels of its output (a new tensor; the layer's weights are not touched).
+        The hook is removed when the block ends, even on an error, so the model
+        computes exactly what it did before.
+
+    Example::
+
+        with zero_feature_maps(model, "features.12", [3, 7]):
+            accuracy = course_utils.train.evaluate(model, test_set)
+    """
+    _validate.module(model)
+    name, module = _validate.submodule(model, layer)
+    channels = _channels(channels)
+
+    def hook(_module, _inputs, output):
+        if max(channels) >= output.shape[1]:
+            raise ValueError(
+                f"channels must be below the {output.shape[1]} channels of {name!r}, "
+                f"got {max(channels)}"
+            )
+        output = output.clone()
+        output[:, channels] = 0
+        return output
+
+    handle = module.register_forward_hook(hook)
+    try:
+        yield model
+    finally:
+        handle.remove()
+
+
+def replace_layers(model: nn.Module, replacements: Mapping) -> nn.Module:
+    """A copy of ``model`` in which each named layer is replaced by a new module.
+
+    Args:
+        model: any ``torch.nn.Module``; it is deep-copied, never changed.
+        replacements: ``{layer: new_module}``, where ``layer`` is a submodule of
+            ``model`` or its dotted name. The new modules are put in the copy as
+            they are (not copied), so they may be freshly initialised layers of
+            another size; the other layers keep ``model``'s weights.
+
+    Returns:
+        The modified copy, in ``model``'s train/eval mode.
+
+    Example: Zeiler & Fergus's "adjust layers 6,7" on a small model::
+
+        wider = replace_layers(model, {"classifier.1": nn.Linear(48, 256),
+                                       "classifier.4": nn.Linear(256, 256),
+                                       "classifier.6": nn.Linear(256, 10)})
+    """
+    _validate.module(model)
+    if not isinstance(replacements, Mapping) or not replacements:
+        raise TypeError(
+            "replacements must be a non-empty {layer: new_module} dict, "
+            f"got {type(replacements).__name__}"
+        )
+    names = {}
+    for layer, new in replacements.items():
+        name, _ = _validate.submodule(model, layer, "replacements")
+        names[name] = _validate.module(new, f"replacements[{name!r}]")
+    result = copy.deepcopy(model)
+    for name, new in names.items():
+        parent, _, child = name.rpartition(".")
+        setattr(result.get_submodule(parent), child, new)
+    return result
+
+
+def remove_layers(model: nn.Module, layers: Sequence) -> nn.Module:
+    """A copy of ``model`` in which each of ``layers`` is replaced by ``nn.Identity``.
+
+    The layers around a removed one must fit together (a 64 -> 64 conv can go;
+    a 48 -> 64 conv cannot unless its successor is replaced too, see
+    :func:`replace_layers`). ``model`` is deep-copied, never changed.
+
+    Args:
+        model: any ``torch.nn.Module``.
+        layers: a sequence of submodules of ``model`` or of their dotted names.
+    """
+    if isinstance(layers, str | nn.Module) or not isinstance(layers, Sequence):
+        raise TypeError(
+            f"layers must be a list of layers or layer names, got {type(layers).__name__}"
+        )
+    return replace_layers(model, {layer: nn.Identity() for layer in layers})
+
+
+@torch.no_grad()
+def _output_channels(model: nn.Module, module: nn.Module, images: torch.Tensor) -> int:
+    """``C`` of ``module``'s ``(N, C, ...)`` output, from one forward pass in eval mode."""
+    sizes = []
+    handle = module.register_forward_hook(lambda _m, _i, output: sizes.append(output.shape[1]))
+    was_training = model.training
+    try:
+        model.eval()(images)
+    finally:
+        handle.remove()
+        model.train(was_training)
+    return sizes[0]
+
+
+def feature_map_drops(
+    model: nn.Module,
+    layer: str | nn.Module,
+    dataset,
+    *,
+    channels=None,
+    k: int = 1,
+    batch_size: int = 250,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Zero each feature map of ``layer`` alone and measure the top-``k`` accuracy it costs.
+
+    Args:
+        model: a classifier, e.g. :func:`course_utils.models.load_pretrained`.
+        layer: a submodule of ``model`` (or its dotted name) whose output is ``(N, C, ...)``.
+        dataset: an :class:`course_utils.data.ImageSet` to measure accuracy on.
+        channels: the maps to try, one at a time (default: all ``C``).
+        k: top-``k`` accuracy (:func:`course_utils.metrics.topk_accuracy`).
+        batch_size: images per forward pass (memory only).
+        progress: show a progress bar over the channels.
+
+    Returns:
+        One row per channel: ``channel``, ``accuracy`` (fraction in [0, 1] with
+        that map zeroed) and ``drop`` (accuracy of the intact model minus it;
+        negative when silencing the map helps), sorted by channel.
+    """
+    _validate.module(model)
+    name, module = _validate.submodule(model, layer)
+    k = _validate.integer(k, "k", min=1)
+    progress = _validate.flag(progress, "progress")
+    intact = evaluate(model, dataset, k=k, batch_size=batch_size)  # checks dataset too
+    if channels is None:
+        channels = range(_output_channels(model, module, dataset.tensors()[0][:1]))
+    channels = _channels(list(channels))
+    rows = []
+    for channel in tqdm(channels, desc=f"zeroing maps of {name}", disable=not progress):
+        with zero_feature_maps(model, name, channel):
+            accuracy = evaluate(model, dataset, k=k, batch_size=batch_size)
+        rows.append({"channel": channel, "accuracy": accuracy, "drop": intact - accuracy})
+    return pd.DataFrame(rows)

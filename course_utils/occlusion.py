@@ -1,0 +1,326 @@
+"""Occlusion sensitivity: slide a grey square over the image and watch the network's answer.
+
+Zeiler & Fergus (2014), Sec. 4.2 and Fig. 7: "we systematically occlud[e]
+different portions of the input image with a grey square, and monitor the output
+of the classifier". For each position of the square the figure shows
+
+* (b) the total activation of one feature map of layer 5, the one with the
+  strongest response in the unoccluded image;
+* (d) the probability of the correct class;
+* (e) the most probable class.
+
+:func:`occlusion_maps` computes these three views for any model and any layer.
+:func:`occlusion_attribution` turns the same experiment into a per-pixel map, with
+Captum's ``Occlusion`` conventions (Captum's docs; the method is the paper's):
+each pixel gets the mean drop of the output over the windows that cover it.
+
+**Where the windows go** (as Captum places them): along a side of ``size``
+pixels, a ``window``-wide square starts at ``0, stride, 2 * stride, ...``, and
+there are ``ceil((size - window) / stride) + 1`` positions, so the whole side
+is covered; when ``stride`` does not divide ``size - window``, the last square
+hangs over the edge and is cut off there. The square covers every channel.
+
+**Batching.** The occluded copies of one image differ only inside their
+squares, so they are built together (one ``torch.where`` with a stack of masks)
+and sent through the model in batches. The batch size comes from a memory
+budget: one unoccluded forward pass measures what one image costs (its input
+plus every layer's output), and a batch holds as many copies as fit in
+``memory_mb``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import _validate
+
+__all__ = ["OcclusionMaps", "occlusion_attribution", "occlusion_maps", "window_starts"]
+
+
+def window_starts(size: int, window: int, stride: int) -> list[int]:
+    """First pixel of each window along a side of ``size`` pixels (Captum's placement).
+
+    ``ceil((size - window) / stride) + 1`` windows starting at ``0, stride, ...``;
+    the last may run past the edge (it is then cut off). E.g. ``window_starts(10, 4, 4)``
+    is ``[0, 4, 8]``: the last window covers only pixels 8 and 9.
+    """
+    size = _validate.integer(size, "size", min=1)
+    window = _validate.integer(window, "window", min=1, max=size)
+    stride = _validate.integer(stride, "stride", min=1, max=window)
+    return [k * stride for k in range(math.ceil((size - window) / stride) + 1)]
+
+
+def _masks(height: int, width: int, window, stride) -> torch.Tensor:
+    """``(P, H, W)`` bool: one True square per window position, row by row."""
+    rows = torch.arange(height)
+    cols = torch.arange(width)
+    row_in = torch.stack(
+        [(rows >= r) & (rows < r + window[0]) for r in window_starts(height, window[0], stride[0])]
+    )
+    col_in = torch.stack(
+        [(cols >= c) & (cols < c + window[1]) for c in window_starts(width, window[1], stride[1])]
+    )
+    return (row_in[:, None, :, None] & col_in[None, :, None, :]).reshape(-1, height, width)
+
+
+def _check(model, images, window, stride, baseline, memory_mb, progress):
+    _validate.module(model)
+    _validate.tensor(images, "images", ndim=4, shape="(N, C, H, W)", floating=True)
+    height, width = images.shape[-2:]
+    window = _validate.pair(window, "window")
+    stride = _validate.pair(stride, "stride")
+    if window[0] > height or window[1] > width:
+        raise ValueError(f"window must fit in the {height}x{width} images, got {window}")
+    if stride[0] > window[0] or stride[1] > window[1]:
+        raise ValueError(
+            f"stride must be at most the window {window} (or pixels would be skipped), got {stride}"
+        )
+    baseline = _validate.number(baseline, "baseline")
+    _validate.number(memory_mb, "memory_mb", positive=True)
+    progress = _validate.flag(progress, "progress")
+    return window, stride, baseline, progress
+
+
+def _check_target(target, num_images: int, num_classes: int) -> torch.Tensor:
+    """``target`` as an ``(N,)`` int64 tensor of classes in ``[0, num_classes)``."""
+    if isinstance(target, torch.Tensor):
+        if target.dtype != torch.int64 or target.shape not in ((), (num_images,)):
+            raise ValueError(
+                f"target must be an int or an (N,) int64 tensor with N = {num_images}, "
+                f"got {target.dtype} of shape {tuple(target.shape)}"
+            )
+        target = target.expand(num_images)
+    else:
+        target = torch.full((num_images,), _validate.integer(target, "target"))
+    if target.min() < 0 or target.max() >= num_classes:
+        raise ValueError(
+            f"target must be a class in [0, {num_classes}), got {target.min()}..{target.max()}"
+        )
+    return target
+
+
+def _batch_size(model: nn.Module, image: torch.Tensor, memory_mb: float) -> int:
+    """How many copies of ``image`` fit in ``memory_mb``: input + every layer's output, once."""
+    sizes = [image.numel() * image.element_size()]
+
+    def record(_module, _inputs, output):
+        if isinstance(output, torch.Tensor):
+            sizes.append(output.numel() * output.element_size())
+
+    handles = [m.register_forward_hook(record) for m in model.modules() if not list(m.children())]
+    try:
+        model(image[None])
+    finally:
+        for handle in handles:
+            handle.remove()
+    return max(1, int(memory_mb * 2**20 // sum(sizes)))
+
+
+def _occluded(
+    image: torch.Tensor, masks: torch.Tensor, baseline: float, batch_size: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Batches of ``(masks, copies)``: ``image`` with a ``baseline`` square where each mask is True."""
+    for batch in masks.split(batch_size):
+        yield batch, torch.where(batch[:, None], baseline, image)
+
+
+@dataclass(frozen=True)
+class OcclusionMaps:
+    """The three views of Zeiler & Fergus (2014), Fig. 7 (b, d, e), for ``N`` images.
+
+    Entry ``[n, i, j]`` belongs to image ``n`` with the square's top-left corner at
+    pixel ``(rows[i], cols[j])``.
+
+    Attributes:
+        activation: ``(N, R, S)`` float, total activation (sum over positions) of
+            feature map ``channel[n]`` of the layer, with the square there (Fig. 7b).
+        probability: ``(N, R, S)`` float in [0, 1], softmax probability of
+            ``target[n]`` (Fig. 7d).
+        label: ``(N, R, S)`` int64, most probable class (Fig. 7e).
+        channel: ``(N,)`` int64, the feature map of ``activation``.
+        target: ``(N,)`` int64, the class of ``probability``.
+        unoccluded: ``(N, 3)`` float, the three views without a square
+            (activation, probability, most probable class as a float).
+        rows, cols: top-left pixel of each window position (:func:`window_starts`).
+        window: ``(height, width)`` of the square, pixels.
+    """
+
+    activation: torch.Tensor
+    probability: torch.Tensor
+    label: torch.Tensor
+    channel: torch.Tensor
+    target: torch.Tensor
+    unoccluded: torch.Tensor
+    rows: list[int]
+    cols: list[int]
+    window: tuple[int, int]
+
+
+@torch.no_grad()
+def occlusion_maps(
+    model: nn.Module,
+    images: torch.Tensor,
+    target,
+    *,
+    layer: str | nn.Module,
+    window: int | tuple[int, int],
+    stride: int | tuple[int, int],
+    baseline: float = 0.0,
+    channel: int | None = None,
+    memory_mb: float = 256.0,
+    progress: bool = True,
+) -> OcclusionMaps:
+    """Slide a ``baseline`` square over each image; record Fig. 7's three views.
+
+    Args:
+        model: a classifier returning ``(N, K)`` class scores; run in eval mode
+            (its mode is restored afterwards).
+        images: ``(N, C, H, W)`` float tensor, as the model takes it.
+        target: the correct class, an int or an ``(N,)`` int64 tensor, in ``[0, K)``.
+        layer: the layer (a submodule of ``model`` or its dotted name) whose
+            feature map is watched; its output is ``(N, C', H', W')``.
+        window: side of the square, pixels: an int or ``(height, width)``.
+        stride: step between positions, pixels, ``1 <= stride <= window``.
+        baseline: the square's value (the paper's grey: the mean pixel, 0 for
+            mean-subtracted inputs).
+        channel: the feature map to watch; ``None`` picks, for each image, the
+            map whose largest activation on the unoccluded image is highest
+            ("the strongest response", the paper's choice).
+        memory_mb: budget, in MiB, for one batch of occluded copies and their activations.
+        progress: show a progress bar when an image needs more than one batch.
+
+    Returns:
+        An :class:`OcclusionMaps`.
+    """
+    window, stride, baseline, progress = _check(
+        model, images, window, stride, baseline, memory_mb, progress
+    )
+    name, module = _validate.submodule(model, layer)
+    if channel is not None:
+        channel = _validate.integer(channel, "channel", min=0)
+    was_training = model.training
+    model.eval()
+    # Per-map totals and maxima, taken in the hook itself: a following in-place
+    # ReLU would otherwise change the captured output afterwards.
+    captured = []
+    handle = None
+    try:
+        batch_size = _batch_size(model, images[0], memory_mb)
+        handle = module.register_forward_hook(
+            lambda _m, _i, out: captured.append((out.flatten(2).sum(2), out.flatten(2).amax(2)))
+        )
+        scores = model(images)
+        totals, maxima = captured.pop()
+        if channel is not None and channel >= totals.shape[1]:
+            raise ValueError(f"channel must be below the {totals.shape[1]} maps of {name!r}")
+        target = _check_target(target, len(images), scores.shape[1])
+        channels = maxima.argmax(dim=1) if channel is None else torch.full((len(images),), channel)
+        masks = _masks(*images.shape[-2:], window, stride)
+        total = math.ceil(len(masks) / batch_size)
+        views = torch.empty(3, len(images), len(masks), dtype=scores.dtype)
+        for n, image in enumerate(images):
+            done = 0
+            batches = _occluded(image, masks, baseline, batch_size)
+            for _, copies in tqdm(batches, total=total, disable=not progress or total == 1):
+                out = model(copies)
+                part = slice(done, done + len(copies))
+                views[0, n, part] = captured.pop()[0][:, channels[n]]
+                views[1, n, part] = out.softmax(dim=1)[:, target[n]]
+                views[2, n, part] = out.argmax(dim=1).to(scores.dtype)
+                done += len(copies)
+    finally:
+        if handle is not None:
+            handle.remove()
+        model.train(was_training)
+    index = torch.arange(len(images))
+    unoccluded = torch.stack(
+        [
+            totals[index, channels],
+            scores.softmax(dim=1)[index, target],
+            scores.argmax(dim=1).to(scores.dtype),
+        ],
+        dim=1,
+    )
+    rows = window_starts(images.shape[-2], window[0], stride[0])
+    cols = window_starts(images.shape[-1], window[1], stride[1])
+    views = views.reshape(3, len(images), len(rows), len(cols))
+    return OcclusionMaps(
+        activation=views[0],
+        probability=views[1],
+        label=views[2].long(),
+        channel=channels,
+        target=target,
+        unoccluded=unoccluded,
+        rows=rows,
+        cols=cols,
+        window=window,
+    )
+
+
+@torch.no_grad()
+def occlusion_attribution(
+    model: nn.Module,
+    images: torch.Tensor,
+    target,
+    *,
+    window: int | tuple[int, int],
+    stride: int | tuple[int, int],
+    baseline: float = 0.0,
+    memory_mb: float = 256.0,
+    progress: bool = True,
+) -> torch.Tensor:
+    """Per-pixel occlusion sensitivity: the mean drop of the target's score when the pixel is hidden.
+
+    Equals ``captum.attr.Occlusion(model).attribute(images, sliding_window_shapes=(C,
+    *window), strides=(C, *stride), baselines=baseline, target=target)`` (tested):
+    each square covers every channel; for each window position the drop is
+    ``model(images)[n, target] - model(occluded)[n, target]`` (raw scores, as
+    the model returns them); each pixel gets the mean drop over the windows
+    that cover it.
+
+    Args:
+        model: a classifier returning ``(N, K)`` scores; run in eval mode (restored after).
+        images: ``(N, C, H, W)`` float tensor.
+        target: an int or an ``(N,)`` int64 tensor of classes in ``[0, K)``.
+        window: side of the square, pixels: an int or ``(height, width)``.
+        stride: step between positions, pixels, ``1 <= stride <= window``.
+        baseline: the square's value.
+        memory_mb: budget, in MiB, for one batch of occluded copies and their activations.
+        progress: show a progress bar when an image needs more than one batch.
+
+    Returns:
+        ``(N, C, H, W)`` float tensor (the same for every channel), in the units
+        of the model's output; positive where hiding the pixel lowers the score.
+    """
+    window, stride, baseline, progress = _check(
+        model, images, window, stride, baseline, memory_mb, progress
+    )
+    was_training = model.training
+    model.eval()
+    try:
+        scores = model(images)
+        target = _check_target(target, len(images), scores.shape[1])
+        masks = _masks(*images.shape[-2:], window, stride)
+        batch_size = _batch_size(model, images[0], memory_mb)
+        total = math.ceil(len(masks) / batch_size)
+        drops = torch.empty(len(images), len(masks), dtype=scores.dtype)
+        for n, image in enumerate(images):
+            done = 0
+            batches = _occluded(image, masks, baseline, batch_size)
+            for batch, copies in tqdm(batches, total=total, disable=not progress or total == 1):
+                drops[n, done : done + len(batch)] = (
+                    scores[n, target[n]] - model(copies)[:, target[n]]
+                )
+                done += len(batch)
+    finally:
+        model.train(was_training)
+    # Mean over the windows covering each pixel: sum of drops / number of windows.
+    masks = masks.to(scores.dtype)
+    attribution = torch.einsum("np,phw->nhw", drops, masks) / masks.sum(dim=0)
+    return attribution[:, None].expand_as(images).to(images.dtype).clone()

@@ -1,0 +1,134 @@
+"""Tests of course_utils.ablation: zeroing maps against a copy whose filters are set to zero
+by hand, removal against the network rebuilt without the layer, accuracy drops against
+course_utils.metrics.topk_accuracy on that hand-made copy; and the model is never changed."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils.ablation import (
+    feature_map_drops,
+    remove_layers,
+    replace_layers,
+    zero_feature_maps,
+)
+from course_utils.data import ImageSet
+from course_utils.metrics import topk_accuracy
+
+
+def _model() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(1, 4, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(4, 4, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16, 3),
+    ).eval()
+
+
+def _dataset(n: int = 60) -> ImageSet:
+    generator = torch.Generator().manual_seed(2)
+    images = torch.randint(0, 256, (n, 8, 8), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 3, (n,), generator=generator)
+    return ImageSet(images, labels, ("a", "b", "c"), "test", "random")
+
+
+def _silenced(model: nn.Sequential, index: int, channels: list[int]) -> nn.Sequential:
+    """A copy in which conv ``index`` has zero weights and bias for ``channels``."""
+    silenced = copy.deepcopy(model)
+    with torch.no_grad():
+        silenced[index].weight[channels] = 0
+        silenced[index].bias[channels] = 0
+    return silenced
+
+
+def _same(a: nn.Module, b: nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_zero_feature_maps_equals_zeroed_filters_and_restores():
+    model = _model()
+    before = copy.deepcopy(model)
+    x = torch.rand(5, 1, 8, 8)
+    intact = model(x)
+    with zero_feature_maps(model, "2", [1, 3]) as inside:
+        assert inside is model
+        torch.testing.assert_close(model(x), _silenced(model, 2, [1, 3])(x))
+        assert not torch.allclose(model(x), intact)
+    assert torch.equal(model(x), intact)
+    assert _same(model, before)
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_zero_feature_maps_restores_after_an_error():
+    model = _model()
+    with pytest.raises(RuntimeError, match="boom"), zero_feature_maps(model, model[0], 2):
+        raise RuntimeError("boom")
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_remove_layers_equals_the_network_without_them():
+    model = _model()
+    before = copy.deepcopy(model)
+    removed = remove_layers(model, ["2", model[3]])
+    rebuilt = nn.Sequential(*[m for i, m in enumerate(model) if i not in (2, 3)])
+    x = torch.rand(4, 1, 8, 8)
+    torch.testing.assert_close(removed(x), rebuilt(x))
+    assert isinstance(removed[2], nn.Identity) and isinstance(removed[3], nn.Identity)
+    assert isinstance(model[2], nn.Conv2d) and _same(model, before)
+
+
+def test_replace_layers_returns_an_independent_copy():
+    model = _model()
+    before = copy.deepcopy(model)
+    new = nn.Linear(16, 5)
+    replaced = replace_layers(model, {"6": new})
+    assert replaced[6] is new and model[6] is not new
+    assert replaced(torch.rand(2, 1, 8, 8)).shape == (2, 5)
+    with torch.no_grad():
+        replaced[0].weight.add_(1.0)  # training the copy must not touch the original
+    assert _same(model, before)
+    assert not replaced.training  # the copy keeps the model's mode
+
+
+def test_feature_map_drops_equal_accuracies_of_silenced_copies():
+    model = _model()
+    data = _dataset()
+    images, labels = data.tensors()
+    table = feature_map_drops(model, "2", data, progress=False)
+    intact = topk_accuracy(model(images).detach(), labels)
+    assert table["channel"].tolist() == [0, 1, 2, 3]
+    for channel in range(4):
+        accuracy = topk_accuracy(_silenced(model, 2, [channel])(images).detach(), labels)
+        row = table.iloc[channel]
+        assert row["accuracy"] == pytest.approx(accuracy)
+        assert row["drop"] == pytest.approx(intact - accuracy)
+    top2 = feature_map_drops(model, "2", data, channels=[2], k=2, progress=False)
+    accuracy = topk_accuracy(_silenced(model, 2, [2])(images).detach(), labels, k=2)
+    assert top2["accuracy"].tolist() == pytest.approx([accuracy])
+
+
+def test_bad_arguments_raise_clear_errors():
+    model = _model()
+    with pytest.raises(ValueError, match="^channels"), zero_feature_maps(model, "0", -1):
+        pass
+    with pytest.raises(ValueError, match="^channels"), zero_feature_maps(model, "0", 4):
+        model(torch.rand(1, 1, 8, 8))
+    with pytest.raises(ValueError, match="^layer"), zero_feature_maps(model, "conv9", 0):
+        pass
+    with pytest.raises(TypeError, match="^layers"):
+        remove_layers(model, "2")
+    with pytest.raises(TypeError, match="^replacements"):
+        replace_layers(model, [nn.Identity()])
+    with pytest.raises(ValueError, match="^replacements"):
+        replace_layers(model, {"9": nn.Identity()})
+    with pytest.raises(TypeError, match="^replacements"):
+        replace_layers(model, {"2": "identity"})
+    with pytest.raises(TypeError, match="^dataset"):
+        feature_map_drops(model, "2", torch.zeros(3, 1, 8, 8), progress=False)

@@ -1,0 +1,196 @@
+"""Tests of course_utils.occlusion: each of Fig. 7's views against a naive loop over square
+positions (one forward pass per position, written out here), the attribution against
+Captum's ``Occlusion``, and a hand-worked example."""
+
+import pytest
+import torch
+from captum.attr import Occlusion
+from torch import nn
+
+from course_utils.occlusion import occlusion_attribution, occlusion_maps, window_starts
+
+
+def _small_model(seed: int = 0) -> nn.Sequential:
+    torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Conv2d(2, 6, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),  # in place, as in AlexNet: the views must not be fooled by it
+        nn.Conv2d(6, 5, kernel_size=3, stride=2),
+        nn.ReLU(),
+        nn.Dropout(0.5),  # must be off during occlusion (eval mode)
+        nn.Flatten(),
+        nn.LazyLinear(4),
+    ).double()
+    model(torch.zeros(1, 2, 11, 9, dtype=torch.float64))  # materialise the lazy layer
+    return model
+
+
+def _images(n: int = 2) -> torch.Tensor:
+    return torch.rand(n, 2, 11, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+
+
+def _naive_starts(size: int, window: int, stride: int) -> list[int]:
+    """Captum's rule said in words: step by stride until a window reaches the last pixel."""
+    starts = [0]
+    while starts[-1] + window < size:
+        starts.append(starts[-1] + stride)
+    return starts
+
+
+def _naive_views(model, images, target, window, stride, baseline, watched):
+    """Fig. 7 (b, d, e) with one forward pass per square position."""
+    model.eval()
+    results = []
+    with torch.no_grad():
+        for n, image in enumerate(images):
+            maps = model[:watched](image[None].clone())[0]
+            channel = int(maps.flatten(1).max(dim=1).values.argmax())
+            rows = _naive_starts(image.shape[1], window[0], stride[0])
+            cols = _naive_starts(image.shape[2], window[1], stride[1])
+            views = torch.zeros(3, len(rows), len(cols), dtype=images.dtype)
+            for i, r in enumerate(rows):
+                for j, c in enumerate(cols):
+                    copy = image.clone()
+                    copy[:, r : r + window[0], c : c + window[1]] = baseline
+                    views[0, i, j] = model[:watched](copy[None].clone())[0, channel].sum()
+                    probabilities = torch.softmax(model(copy[None]), dim=1)[0]
+                    views[1, i, j] = probabilities[target[n]]
+                    views[2, i, j] = probabilities.argmax()
+            results.append((channel, views))
+    return results
+
+
+def _naive_attribution(model, images, target, window, stride, baseline):
+    model.eval()
+    total = torch.zeros_like(images)
+    count = torch.zeros_like(images)
+    with torch.no_grad():
+        for n, image in enumerate(images):
+            score = model(image[None])[0, target[n]]
+            for r in _naive_starts(image.shape[1], window[0], stride[0]):
+                for c in _naive_starts(image.shape[2], window[1], stride[1]):
+                    copy = image.clone()
+                    copy[:, r : r + window[0], c : c + window[1]] = baseline
+                    drop = score - model(copy[None])[0, target[n]]
+                    total[n, :, r : r + window[0], c : c + window[1]] += drop
+                    count[n, :, r : r + window[0], c : c + window[1]] += 1
+    return total / count
+
+
+@pytest.mark.parametrize(
+    ("window", "stride", "baseline", "layer"),
+    [
+        ((3, 3), (1, 1), 0.0, "1"),
+        ((4, 3), (3, 2), 0.5, "0"),  # a conv whose output an in-place ReLU overwrites next
+        ((5, 2), (2, 2), -1.0, "3"),
+    ],
+)
+def test_maps_equal_a_naive_loop(window, stride, baseline, layer):
+    model = _small_model()
+    images = _images()
+    target = torch.tensor([1, 3])
+    ours = occlusion_maps(
+        model, images, target, layer=layer, window=window, stride=stride, baseline=baseline
+    )
+    naive = _naive_views(model, images, target, window, stride, baseline, int(layer) + 1)
+    for n, (channel, views) in enumerate(naive):
+        assert int(ours.channel[n]) == channel
+        torch.testing.assert_close(ours.activation[n], views[0])
+        torch.testing.assert_close(ours.probability[n], views[1])
+        torch.testing.assert_close(ours.label[n], views[2].long())
+    assert ours.rows == _naive_starts(11, window[0], stride[0])
+    assert ours.cols == _naive_starts(9, window[1], stride[1])
+
+
+def test_maps_with_a_chosen_channel_and_the_unoccluded_views():
+    model = _small_model()
+    images = _images(3)
+    ours = occlusion_maps(model, images, 2, layer=model[3], window=3, stride=2, channel=4)
+    with torch.no_grad():
+        maps = model.eval()[:4](images)
+        scores = model(images)
+    assert ours.channel.tolist() == [4, 4, 4]
+    torch.testing.assert_close(ours.unoccluded[:, 0], maps[:, 4].sum(dim=(1, 2)))
+    torch.testing.assert_close(ours.unoccluded[:, 1], scores.softmax(dim=1)[:, 2])
+    torch.testing.assert_close(ours.unoccluded[:, 2], scores.argmax(dim=1).double())
+
+
+@pytest.mark.parametrize(
+    ("window", "stride", "baseline"),
+    [(3, 1, 0.0), (3, 2, 0.25), ((4, 2), (3, 1), -0.5), (5, 5, 0.0), ((11, 9), 1, 0.0)],
+)
+def test_attribution_equals_captum(window, stride, baseline):
+    model = _small_model()
+    images = _images(3)
+    target = torch.tensor([0, 3, 2])
+    ours = occlusion_attribution(
+        model, images, target, window=window, stride=stride, baseline=baseline
+    )
+    w = window if isinstance(window, tuple) else (window, window)
+    s = stride if isinstance(stride, tuple) else (stride, stride)
+    reference = Occlusion(model.eval()).attribute(
+        images, sliding_window_shapes=(2, *w), strides=(2, *s), baselines=baseline, target=target
+    )
+    # Captum divides in float32 (its format_result), so compare at float32 precision.
+    torch.testing.assert_close(ours.float(), reference.float())
+    torch.testing.assert_close(ours, _naive_attribution(model, images, target, w, s, baseline))
+
+
+def test_attribution_hand_worked():
+    # The output is pixel (0, 0). Window 2, stride 1 on 3x3: four windows, only the one
+    # at (0, 0) hides that pixel, and hiding it lowers the output by its value, 1.
+    model = nn.Sequential(nn.Flatten(), nn.Linear(9, 1, bias=False))
+    with torch.no_grad():
+        model[1].weight.copy_(torch.eye(9)[:1])
+    image = torch.ones(1, 1, 3, 3)
+    expected = torch.tensor([[1, 1 / 2, 0], [1 / 2, 1 / 4, 0], [0, 0, 0]])
+    ours = occlusion_attribution(model, image, 0, window=2, stride=1)
+    torch.testing.assert_close(ours[0, 0], expected)
+
+
+def test_batches_do_not_change_results_and_mode_is_restored():
+    model = _small_model().train()
+    images = _images()
+    big = occlusion_attribution(model, images, 1, window=3, stride=1)
+    tiny = occlusion_attribution(model, images, 1, window=3, stride=1, memory_mb=1e-6)
+    torch.testing.assert_close(big, tiny)
+    maps_big = occlusion_maps(model, images, 1, layer="3", window=3, stride=1)
+    maps_tiny = occlusion_maps(model, images, 1, layer="3", window=3, stride=1, memory_mb=1e-6)
+    torch.testing.assert_close(maps_big.activation, maps_tiny.activation)
+    assert model.training
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_window_starts_cover_the_side():
+    assert window_starts(10, 4, 3) == [0, 3, 6]  # ceil(6 / 3) + 1 = 3 windows
+    assert window_starts(10, 4, 4) == [0, 4, 8]  # the last covers only pixels 8 and 9
+    assert window_starts(28, 7, 7) == [0, 7, 14, 21]
+    assert window_starts(5, 5, 1) == [0]
+
+
+def test_bad_arguments_raise_clear_errors():
+    model = _small_model()
+    images = _images()
+    kwargs = {"window": 3, "stride": 1}
+    with pytest.raises(ValueError, match="^window"):
+        occlusion_attribution(model, images, 0, window=12, stride=1)
+    with pytest.raises(ValueError, match="^stride"):
+        occlusion_attribution(model, images, 0, window=3, stride=0)
+    with pytest.raises(ValueError, match="^stride"):
+        occlusion_attribution(model, images, 0, window=3, stride=4)
+    with pytest.raises(ValueError, match="^images"):
+        occlusion_attribution(model, images[0], 0, **kwargs)
+    with pytest.raises(TypeError, match="^images"):
+        occlusion_attribution(model, images.long(), 0, **kwargs)
+    with pytest.raises(ValueError, match="^target"):
+        occlusion_attribution(model, images, 4, **kwargs)
+    with pytest.raises(ValueError, match="^target"):
+        occlusion_maps(model, images, torch.tensor([0, -1]), layer="1", **kwargs)
+    with pytest.raises(ValueError, match="^channel"):
+        occlusion_maps(model, images, 0, layer="1", channel=6, **kwargs)
+    with pytest.raises(ValueError, match="^layer"):
+        occlusion_maps(model, images, 0, layer="conv9", **kwargs)
+    with pytest.raises(TypeError, match="^model"):
+        occlusion_attribution(None, images, 0, **kwargs)
+    with pytest.raises(ValueError, match="^memory_mb"):
+        occlusion_attribution(model, images, 0, memory_mb=0, **kwargs)
