@@ -51,6 +51,23 @@ HAND_WORKED = {
     "tconv-3": (3 * 3) / (2 * 2),  # per axis 2 or 3 of the 11-wide stamps 4 apart: 9 / 4
     # out = (3, 6, 9 - 1, -2, -3 + 2, 4, 6) = (3, 6, 8, -2, -1, 4, 6)
     "tconv-4": 1 * 6 + 2 * 8 + 3 * -2 + 4 * -1 + 5 * 4 + 6 * 6,
+    # WordNet 3.0, classes below "musical instrument" (n03800933) by any chain of hypernyms
+    "dataset-1": len(
+        "accordion, acoustic guitar, banjo, bassoon, cello, chime, cornet, drum, electric guitar, "
+        "flute, French horn, gong, grand piano, harmonica, harp, maraca, marimba, oboe, ocarina, "
+        "organ, panpipe, sax, steel drum, trombone, upright, violin".split(", ")
+    ),
+    # WordNet's terrier subtree (26 classes) minus the names with "terrier" in them
+    "dataset-2": len(
+        ["Airedale", "cairn", "Dandie Dinmont", "Boston bull", "Lhasa"]
+        + ["miniature schnauzer", "giant schnauzer", "standard schnauzer"]
+    ),
+    # Krizhevsky et al. (2012) Fig. 4: container ship, lifeboat, fireboat are watercraft;
+    # amphibian (a motor vehicle) and drilling platform are not
+    "dataset-3": 3,
+    # chime and gong meet at "percussion instrument": chime, drum, gong, maraca, marimba,
+    # steel drum, and (in WordNet, a piano is also a percussion instrument) grand piano, upright
+    "dataset-4": 8,
 }
 
 
