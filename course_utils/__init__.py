@@ -19,6 +19,7 @@ from . import architectures
 from . import augment
 from . import checks
 from . import data
+from . import deconvnet
 from . import download
 from . import metrics
 from . import models
@@ -45,6 +46,7 @@ __all__ = [
     "check",
     "checks",
     "data",
+    "deconvnet",
     "download",
     "metrics",
     "models",

@@ -1,0 +1,505 @@
+"""The deconvnet: project one unit's activation back to pixel space.
+
+Zeiler & Fergus (2014), Sec. 2.1: "To examine a given convnet activation, we set
+all other activations in the layer to zero and pass the feature maps as input to
+the attached deconvnet layer. Then we successively (i) unpool, (ii) rectify and
+(iii) filter to reconstruct the activity in the layer beneath that gave rise to
+the chosen activation. This is then repeated until input pixel space is reached."
+
+Going down through the layers a unit's signal was computed with:
+
+* **max pooling** -- unpool: put each value back where its pooling window found
+  its maximum (the switches of :mod:`course_utils.unpooling`; overlapping windows
+  that share a switch add up there);
+* **convolution** -- filter with "transposed versions of the same filters"
+  (``F.conv_transpose2d`` with the layer's own weights, grouped convolutions
+  included; no bias);
+* **ReLU** -- :func:`rectify`. This is the only step where three well-known
+  methods differ, so ``rule`` picks one and the rest of the code is shared.
+  For the signal ``g`` coming down and the ReLU's input ``x`` on the way up:
+
+  ============= ============================= ==========================================
+  ``rule``      rule at each ReLU             method
+  ============= ============================= ==========================================
+  "deconvnet"   ``relu(g)``                   Zeiler & Fergus (2014), Sec. 2.1
+  "gradient"    ``g * (x > 0)``               saliency, Simonyan et al. (2014), Sec. 3
+  "guided"      ``relu(g) * (x > 0)``         guided backprop., Springenberg et al. (2015)
+  ============= ============================= ==========================================
+
+  With "gradient" the projection is exactly the gradient of the unit's
+  activation with respect to the input pixels, times that activation.
+
+**Local response normalisation.** The course's AlexNet and ZFNet normalise after
+conv1 and conv2. The paper's deconvnet reverses only unpooling, rectification
+and filtering, so by default (``lrn="identity"``) the signal passes through a
+normalisation layer unchanged. ``lrn="gradient"`` multiplies it by the layer's
+true Jacobian (transposed) instead, which is what autograd and Captum do; with
+``rule="gradient"`` that gives the exact gradient of the whole network.
+
+**Layers.** The unit's layer must sit in ``model.features`` (or in ``model``
+itself, if that is an ``nn.Sequential``), and every layer before it must be a
+``Conv2d`` (any stride, padding, dilation or groups), ``ReLU``, ``MaxPool2d``
+(overlapping windows, padding, ``ceil_mode``) or a local response
+normalisation; anything else raises a ``TypeError`` naming the layer.
+
+**Only the receptive field is computed.** A unit at one position of its map
+sees only a window of the map below (its receptive field there), and the signal
+going down is zero outside that window. So each step works on the window alone:
+a transposed convolution turns an ``h``-wide window into ``(h - 1) * stride +
+kernel`` pixels, which is exactly how a receptive field grows. The result is the
+same as working on whole maps, with far less work for units of low layers.
+
+**Batching.** Many units are projected at once: the forward pass that records
+ReLU masks and switches is run once per image, however many of its units are
+projected, and every step going down treats a batch of windows, one per unit,
+each cut from its own image's recorded maps.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules.utils import _pair
+from torch.utils.data import Dataset
+from tqdm.auto import tqdm
+
+from . import _validate
+from .models import SmallNet
+from .normalization import LocalResponseNorm
+from .unpooling import max_pool_with_switches, unpool
+
+__all__ = ["RULES", "DeconvNet", "rectify", "top_activations"]
+
+#: The three ReLU rules; see the module's table.
+RULES = ("deconvnet", "gradient", "guided")
+
+_NORMALIZATIONS = (LocalResponseNorm, nn.LocalResponseNorm)
+
+
+def rectify(signal: torch.Tensor, forward_input: torch.Tensor, rule: str) -> torch.Tensor:
+    """The backward step through a ReLU: the one place where the three methods differ.
+
+    Args:
+        signal: ``(N, C, H, W)`` signal coming down from the layer above.
+        forward_input: the ReLU's input on the way up, same shape (only its sign
+            is used, so a boolean ``x > 0`` mask works too).
+        rule: ``"deconvnet"``: ``relu(signal)``, Zeiler & Fergus (2014), Sec. 2.1;
+            ``"gradient"``: ``signal * (x > 0)``, the true derivative;
+            ``"guided"``: ``relu(signal) * (x > 0)``, Springenberg et al. (2015), Sec. 3.4.
+
+    Returns:
+        ``(N, C, H, W)`` signal for the layer below.
+    """
+    _validate.one_of(rule, "rule", RULES)
+    if rule == "deconvnet":
+        return F.relu(signal)
+    passed = forward_input > 0
+    if rule == "gradient":
+        return signal * passed
+    return F.relu(signal) * passed
+
+
+# ---------------------------------------------------------------------------
+# The algorithm: which layers, the way up, the way down.
+
+
+def _layers_up_to(model: nn.Module, name: str) -> list[tuple[str, nn.Module]]:
+    """The layers that compute ``name``'s output from the input, in order: (dotted name, module)."""
+    parts = name.split(".")
+    if isinstance(model, nn.Sequential):
+        container, prefix = model, ""
+    elif parts[0] == "features" and isinstance(getattr(model, "features", None), nn.Sequential):
+        container, prefix, parts = model.features, "features.", parts[1:]
+    else:
+        raise ValueError(f"layer {name!r} must be in model.features (or model an nn.Sequential)")
+    path = [] if parts else [(name, container)]
+    for depth, part in enumerate(parts):  # everything before the layer, and the layer
+        names = [child for child, _ in container.named_children()]
+        path += [
+            (prefix + child, container.get_submodule(child))
+            for child in names[: names.index(part) + 1]
+        ]
+        if depth < len(parts) - 1:
+            container, prefix = path.pop()[1], prefix + part + "."
+            if not isinstance(container, nn.Sequential):
+                raise ValueError(f"layer {name!r} must sit in nn.Sequential blocks")
+    layers = [
+        (f"{top}.{sub}".strip("."), leaf)
+        for top, module in path
+        for sub, leaf in module.named_modules()
+        if not list(leaf.children())
+    ]
+    for where, layer in layers:
+        if not _reversible(layer):
+            raise TypeError(
+                f"layer {name!r}: the deconvnet goes back through Conv2d (zero padding), ReLU, "
+                f"MaxPool2d (no dilation) and local response normalisation only; "
+                f"{where!r} is {layer!r}"
+            )
+    return layers
+
+
+def _reversible(layer: nn.Module) -> bool:
+    if isinstance(layer, nn.Conv2d):
+        return not isinstance(layer.padding, str) and layer.padding_mode == "zeros"
+    if isinstance(layer, nn.MaxPool2d):
+        return _pair(layer.dilation) == (1, 1)
+    return isinstance(layer, (nn.ReLU, *_NORMALIZATIONS))
+
+
+def _forward(layers: list[tuple[str, nn.Module]], x: torch.Tensor):
+    """Run ``x`` up through ``layers``; record what the way down needs.
+
+    Returns the last layer's output and, per layer, ``(input height and width,
+    record)``: where the ReLU's input was positive, the pooling switches, the
+    normalisation's input (``None`` for a convolution: it needs only its weights).
+    """
+    records = []
+    for _, layer in layers:
+        size = tuple(x.shape[-2:])
+        if isinstance(layer, nn.Conv2d):
+            records.append((size, None))
+            x = layer(x)
+        elif isinstance(layer, nn.ReLU):
+            records.append((size, x > 0))
+            x = F.relu(x)
+        elif isinstance(layer, nn.MaxPool2d):
+            x, switches = max_pool_with_switches(
+                x, layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode
+            )
+            records.append((size, switches))
+        else:
+            records.append((size, x))
+            x = layer(x)
+    return x, records
+
+
+def _project_down(layers, records, top, image_index, channels, positions, rule, lrn):
+    """Project one activation per unit down to the input: the deconvnet itself.
+
+    ``top`` is the layer's ``(N, C, h, w)`` output on the way up; unit b is
+    ``channels[b]`` at ``positions[b]`` (row, column) in image ``image_index[b]``.
+    Returns each unit's projection inside its receptive field, ``(B, C_in, h, w)``,
+    and the field's top-left corner in the input, ``(B, 2)`` (row, column; may be
+    negative where the field overhangs the image: the signal there is zero).
+    """
+    # Keep only the chosen activation: a 1x1 window at the unit's position, all
+    # channels zero but the unit's own, which holds its activation.
+    units = torch.arange(len(channels))
+    signal = top.new_zeros(len(channels), top.shape[1], 1, 1)
+    signal[units, channels, 0, 0] = top[image_index, channels, positions[:, 0], positions[:, 1]]
+    offset, above = positions, tuple(top.shape[-2:])
+    for (_, layer), (size, record) in zip(reversed(layers), reversed(records), strict=True):
+        here = _window(offset, signal.shape[-2:], above)  # the window in the layer's output
+        if isinstance(layer, nn.MaxPool2d):  # (i) unpool with the switches
+            (kh, kw), (sh, sw) = _pair(layer.kernel_size), _pair(layer.stride)
+            offset = offset * torch.tensor((sh, sw)) - torch.tensor(_pair(layer.padding))
+            below = ((signal.shape[-2] - 1) * sh + kh, (signal.shape[-1] - 1) * sw + kw)
+            switches = _crop(record, image_index, here)  # they index the whole map below:
+            rows = switches // size[1] - offset[:, 0, None, None, None]  # make them index
+            cols = switches % size[1] - offset[:, 1, None, None, None]  # the window there
+            signal = unpool(signal, torch.where(here[1], rows * below[1] + cols, 0), below)
+        elif isinstance(layer, nn.ReLU):  # (ii) rectify
+            signal = rectify(signal, _crop(record, image_index, here), rule)
+        elif isinstance(layer, nn.Conv2d):  # (iii) filter with the transposed filters
+            signal = F.conv_transpose2d(
+                signal,
+                layer.weight,
+                stride=layer.stride,
+                dilation=layer.dilation,
+                groups=layer.groups,
+            )
+            offset = offset * torch.tensor(layer.stride) - torch.tensor(layer.padding)
+            signal = torch.where(_window(offset, signal.shape[-2:], size)[1], signal, 0)
+        elif lrn == "gradient":  # normalisation: its Jacobian, transposed
+            x = _crop(record, image_index, here).requires_grad_()
+            with torch.enable_grad():
+                signal = torch.autograd.grad(layer(x), x, signal)[0]
+        # else a normalisation with lrn="identity": passed through unchanged, as in the paper
+        above = size
+    return signal, offset
+
+
+# ---------------------------------------------------------------------------
+# Batching: every unit carries its own window (its receptive field at that
+# layer), cut from its own image's records; windows go back into whole images.
+
+
+def _window(offset: torch.Tensor, size: tuple[int, int], map_size: tuple[int, int]):
+    """Flat indices into a ``map_size`` map of each unit's window, and where the window is inside it.
+
+    ``offset`` is ``(B, 2)``: each window's top-left (row, column) in the map, possibly
+    negative or past its edge. Returns ``(B, h * w)`` indices (0 outside the map) and
+    a ``(B, 1, h, w)`` boolean mask of the positions inside it.
+    """
+    rows = offset[:, 0, None] + torch.arange(size[0])  # (B, h)
+    cols = offset[:, 1, None] + torch.arange(size[1])  # (B, w)
+    inside = ((rows >= 0) & (rows < map_size[0]))[:, :, None] & (
+        (cols >= 0) & (cols < map_size[1])
+    )[:, None, :]
+    index = torch.where(inside, rows[:, :, None] * map_size[1] + cols[:, None, :], 0)
+    return index.flatten(1), inside[:, None]
+
+
+def _crop(maps: torch.Tensor, image_index: torch.Tensor, window) -> torch.Tensor:
+    """``(N, C, H, W)`` recorded maps -> ``(B, C, h, w)``: unit b's window of image ``image_index[b]``."""
+    index, inside = window
+    cut = maps.flatten(2)[image_index[:, None], :, index]  # (B, h * w, C)
+    cut = cut.transpose(1, 2).reshape(len(index), maps.shape[1], *inside.shape[-2:])
+    return cut.masked_fill(~inside, 0)
+
+
+def _paste(pixels: torch.Tensor, rows: torch.Tensor, signal: torch.Tensor, offset: torch.Tensor):
+    """Add each unit's window ``signal[b]`` into image ``pixels[rows[b]]`` at ``offset[b]`` (in place)."""
+    index, inside = _window(offset, signal.shape[-2:], pixels.shape[-2:])
+    channels = torch.arange(pixels.shape[1])
+    flat = pixels.view(*pixels.shape[:2], -1)
+    where = (rows[:, None, None], channels[None, :, None], index[:, None, :])
+    flat.index_put_(where, (signal * inside).flatten(2), accumulate=True)
+
+
+def _check_images(images, *, dataset: bool = False):
+    """``images`` itself if it is a ``(N, C, H, W)`` float tensor (or a ``Dataset``, if allowed)."""
+    if not (dataset and isinstance(images, Dataset)):
+        _validate.tensor(images, "images", ndim=4, shape="(N, C, H, W)", floating=True)
+    return images
+
+
+def _as_features_see_them(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The course's small models resize their input before ``features``; do the same."""
+    return model.resize(images) if isinstance(model, SmallNet) else images
+
+
+def _check_units(top: pd.DataFrame, shape: tuple[int, int, int], name: str) -> None:
+    """Every unit of ``top`` lies in ``layer``'s ``(C, h, w)`` output."""
+    channels, height, width = shape
+    if not (
+        top["channel"].between(0, channels - 1).all()
+        and top["row"].between(0, height - 1).all()
+        and top["column"].between(0, width - 1).all()
+    ):
+        raise ValueError(
+            f"top has units outside the {channels} maps of {height}x{width} of layer {name!r}"
+        )
+
+
+def _images_at(images, index: torch.Tensor) -> torch.Tensor:
+    """The images at ``index`` of a tensor, or of a ``Dataset`` of images or (image, label) pairs."""
+    if isinstance(images, torch.Tensor):
+        return images[index]
+    items = [images[int(i)] for i in index]
+    return torch.stack([item[0] if isinstance(item, tuple | list) else item for item in items])
+
+
+class DeconvNet:
+    """Project units of a CNN's feature maps back to pixel space (Zeiler & Fergus 2014, Sec. 2.1).
+
+    A *unit* is one position in one feature map (channel) of one layer. Its
+    projection keeps that unit's activation, sets every other activation of the
+    layer to zero, and carries the signal down to the input with unpooling,
+    rectification and transposed filtering (see the module's notes for the
+    three ``rule`` s and for normalisation layers).
+
+    Args:
+        model: a CNN whose ``features`` block (or the model itself, if it is an
+            ``nn.Sequential``) is made of ``Conv2d``, ``ReLU``, ``MaxPool2d`` and
+            local response normalisation, e.g. :func:`course_utils.models.alexnet`,
+            :func:`course_utils.models.zfnet`, the small models, or torchvision's
+            AlexNet. The model is used as it is (nothing is copied or changed).
+        lrn: ``"identity"`` (the paper's deconvnet: normalisation layers pass the
+            signal through unchanged) or ``"gradient"`` (their true Jacobian,
+            transposed, as autograd would).
+
+    **Pixels.** Projections are in the pixels that ``features`` sees: the
+    input's own for every model except the course's small ones, which resize
+    their 28x28 input to 64x64 first (``model.resize``, bilinear);
+    their projections are 64x64, as :mod:`course_utils.receptive_field` counts
+    their pixels too.
+
+    Example::
+
+        model = cu.models.load_pretrained("small_alexnet")
+        pixels = DeconvNet(model).project(images, "features.8", channel=5)  # (N, 1, 64, 64)
+    """
+
+    def __init__(self, model: nn.Module, *, lrn: str = "identity"):
+        self.model = _validate.module(model, "model")
+        self.lrn = _validate.one_of(lrn, "lrn", ("identity", "gradient"))
+
+    @torch.no_grad()
+    def project(
+        self,
+        images: torch.Tensor,
+        layer: nn.Module | str,
+        channel: int,
+        position: tuple[int, int] | None = None,
+        *,
+        rule: str = "deconvnet",
+    ) -> torch.Tensor:
+        """Project one unit per image back to pixel space.
+
+        Args:
+            images: ``(N, C, H, W)`` float images, as the model takes them.
+            layer: a submodule of the model or its dotted name, e.g. ``"features.3"``.
+            channel: the feature map of ``layer``'s output.
+            position: ``(row, column)`` of the unit in that map, the same for every
+                image; ``None`` takes each image's strongest position in the map.
+            rule: ``"deconvnet"``, ``"gradient"`` or ``"guided"`` (:func:`rectify`).
+
+        Returns:
+            ``(N, C, H, W)`` float tensor (see *Pixels* above): for each image, its
+            unit's activation carried down to the pixels, zero outside the unit's
+            receptive field.
+            The signal starts as the activation itself, so the projection scales
+            with it and is all zero where it is zero. (A convolution's output,
+            before its ReLU, can be negative; such a unit's projection is not
+            the positive one scaled by -1, since the ReLU rules cut signs.)
+        """
+        images = _as_features_see_them(self.model, _check_images(images))
+        name, _ = _validate.submodule(self.model, layer, "layer")
+        rule = _validate.one_of(rule, "rule", RULES)
+        layers = _layers_up_to(self.model, name)
+        top, records = _forward(layers, images)
+        channels, height, width = top.shape[1:]
+        channel = _validate.integer(channel, "channel", min=0, max=channels - 1)
+        if position is None:
+            flat = top[:, channel].flatten(1).argmax(dim=1)
+            positions = torch.stack((flat // width, flat % width), dim=1)
+        else:
+            row, column = _validate.pair(position, "position", min=0)
+            if row >= height or column >= width:
+                raise ValueError(
+                    f"position {(row, column)} is outside the {height}x{width} map of layer {name!r}"
+                )
+            positions = torch.tensor([[row, column]]).expand(len(images), 2)
+        units = torch.arange(len(images))
+        signal, offset = _project_down(
+            layers, records, top, units, torch.full_like(units, channel), positions, rule, self.lrn
+        )
+        pixels = torch.zeros_like(images)
+        _paste(pixels, units, signal, offset)
+        return pixels
+
+    @torch.no_grad()
+    def project_top(
+        self,
+        images: torch.Tensor | Dataset,
+        layer: nn.Module | str,
+        top: pd.DataFrame,
+        *,
+        rule: str = "deconvnet",
+        batch_size: int = 64,
+        progress: bool = True,
+    ) -> torch.Tensor:
+        """Project every unit of a :func:`top_activations` table, many at a time.
+
+        Args:
+            images: the images ``top`` was computed on (its ``image`` column indexes them).
+            layer: the layer ``top`` was computed for.
+            top: a table with columns ``image``, ``channel``, ``row``, ``column``,
+                one unit per row, e.g. from :func:`top_activations`.
+            rule: as in :meth:`project`.
+            batch_size: units projected at once (memory only; results do not depend on it).
+            progress: show a progress bar.
+
+        Returns:
+            ``(len(top), C, H, W)`` float tensor, one projection per row of ``top``, in
+            its order (see *Pixels* above).
+        """
+        images = _check_images(images, dataset=True)
+        name, _ = _validate.submodule(self.model, layer, "layer")
+        rule = _validate.one_of(rule, "rule", RULES)
+        batch_size = _validate.integer(batch_size, "batch_size", min=1)
+        progress = _validate.flag(progress, "progress")
+        columns = ["image", "channel", "row", "column"]
+        if not isinstance(top, pd.DataFrame) or not set(columns) <= set(top.columns) or top.empty:
+            raise ValueError(f"top must be a non-empty table with columns {', '.join(columns)}")
+        if not top["image"].between(0, len(images) - 1).all():
+            raise ValueError(f"top's image column must index the {len(images)} images")
+        layers = _layers_up_to(self.model, name)
+        image_index = torch.tensor(top["image"].to_numpy(dtype="int64", copy=True))
+        channels = torch.tensor(top["channel"].to_numpy(dtype="int64", copy=True))
+        positions = torch.tensor(top[["row", "column"]].to_numpy(dtype="int64", copy=True))
+        pixels = None
+        # Batches of units from as few images as possible: each image goes up once per batch.
+        order = torch.argsort(image_index, stable=True)
+        for units in tqdm(order.split(batch_size), desc=f"projecting {name}", disable=not progress):
+            used, local = torch.unique(image_index[units], return_inverse=True)
+            batch = _as_features_see_them(self.model, _images_at(images, used))
+            maps, records = _forward(layers, batch)
+            if pixels is None:
+                _check_units(top, maps.shape[1:], name)
+                pixels = batch.new_zeros(len(top), *batch.shape[1:])
+            window = _project_down(
+                layers, records, maps, local, channels[units], positions[units], rule, self.lrn
+            )
+            _paste(pixels, units, *window)
+        return pixels
+
+
+@torch.no_grad()
+def top_activations(
+    model: nn.Module,
+    images: torch.Tensor | Dataset,
+    layer: nn.Module | str,
+    k: int = 9,
+    *,
+    batch_size: int = 100,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """The ``k`` strongest activations of every feature map of ``layer`` over a set of images.
+
+    Zeiler & Fergus (2014), Fig. 2, show for each feature map "the top 9
+    activations ... across the validation data". Here each image counts at most
+    once per map, at its strongest position, so the ``k`` rows of a map come
+    from ``k`` different images.
+
+    Args:
+        model: as for :class:`DeconvNet`.
+        images: ``(N, C, H, W)`` float images as the model takes them, or a
+            ``Dataset`` of ``(C, H, W)`` images or of ``(image, label)`` pairs, such as
+            :func:`course_utils.data.load_fashion_mnist` returns.
+        layer: a submodule of the model or its dotted name.
+        k: activations kept per feature map (at most ``N``).
+        batch_size: images per forward pass (memory only; results do not depend on it).
+        progress: show a progress bar.
+
+    Returns:
+        A table with ``C * k`` rows, sorted by ``channel`` then ``rank`` (0 = strongest):
+        ``channel``, ``rank``, ``image`` (index into ``images``), ``row``,
+        ``column`` (the position in ``layer``'s output map) and ``activation``.
+        Ties keep the earlier image.
+    """
+    images = _check_images(images, dataset=True)
+    name, _ = _validate.submodule(model, layer, "layer")
+    k = _validate.integer(k, "k", min=1, max=len(images))
+    batch_size = _validate.integer(batch_size, "batch_size", min=1)
+    progress = _validate.flag(progress, "progress")
+    layers = _layers_up_to(model, name)
+    best = None  # (value, flat position, image) of the k best so far, each (k, C)
+    for start in tqdm(
+        range(0, len(images), batch_size), desc=f"top activations of {name}", disable=not progress
+    ):
+        index = torch.arange(start, min(start + batch_size, len(images)))
+        maps = _forward(layers, _as_features_see_them(model, _images_at(images, index)))[0]
+        values, where = maps.flatten(2).max(dim=2)  # (b, C): each image's strongest position
+        width = maps.shape[-1]
+        found = (values, where, index[:, None].expand_as(where))
+        if best is not None:
+            found = tuple(torch.cat(pair) for pair in zip(best, found, strict=True))
+        keep = torch.sort(found[0], dim=0, descending=True, stable=True).indices[:k]
+        best = tuple(part.gather(0, keep) for part in found)
+    values, where, image = (part.T.flatten() for part in best)  # channel-major
+    channels = maps.shape[1]
+    return pd.DataFrame(
+        {
+            "channel": torch.arange(channels).repeat_interleave(k).numpy(),
+            "rank": torch.arange(k).repeat(channels).numpy(),
+            "image": image.numpy(),
+            "row": (where // width).numpy(),
+            "column": (where % width).numpy(),
+            "activation": values.numpy(),
+        }
+    )
