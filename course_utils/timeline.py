@@ -6,7 +6,9 @@ every number (a key of ``book/references.bib``) and a ``verified`` column:
 * ``_data/ilsvrc_results.csv`` - one row per year, task and entry: rank
   (1 = winner, 2 = runner-up, 0 = not a ranked entry, e.g. the human estimate
   or a paper's own result), team, method, top-5 classification error (%),
-  localization error (%), detection mAP (%), depth in weight layers.
+  localization error (%), detection mAP (%), depth in weight layers (of the
+  deepest network, for an ensemble), whether an ensemble's networks had the
+  same depth (``ensemble``: ``same depth``, ``mixed depths`` or ``unknown``).
 * ``_data/ilsvrc_tasks.csv`` - which tasks ran in which year, and the size of
   the classification test set where a challenge page states it
   (``test_images``: 150,000 in 2010, 100,000 in 2011 and 2012).
@@ -20,6 +22,7 @@ from importlib import resources
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.patches import Patch
 
 from . import _validate
 from .plotting import COLORS
@@ -45,6 +48,7 @@ RESULT_COLUMNS = (
     "loc_error",
     "det_map",
     "depth",
+    "ensemble",
     "outside_data",
     "source",
     "source_detail",
@@ -67,6 +71,7 @@ def load_results() -> pd.DataFrame:
     if missing:
         raise ValueError(f"ilsvrc_results.csv lacks the columns {sorted(missing)}")
     results["depth"] = results["depth"].astype("Int64")
+    results["ensemble"] = results["ensemble"].fillna("")
     return results.sort_values(["year", "task", "rank"], kind="stable", ignore_index=True)
 
 
@@ -159,59 +164,78 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
 
     Top panel: top-5 error (%) of each year's winner trained on the
     challenge's data only (line, labelled with the team), the winner's entry
-    with extra training data where it had one (diamond), the runner-up
-    (hollow circle), and the human estimate (dashed line).
-    Bottom panel: depth of the winning network in weight layers (log scale),
-    where it is one well-defined network.
+    with extra training data where it had one (diamond, drawn beside the
+    winner's point so that neither hides the other), the runner-up (hollow
+    circle) and the human estimate (dashed line). Numbers not yet checked
+    against a primary source (``verified == "no"``) are drawn pale and marked
+    "?". A dotted line marks the change of test set between 2010 (150,000
+    images) and 2011 (100,000), and a band the years in which classification
+    was ranked within the classification+localization task (2014 on).
+
+    Bottom panel: depth in weight layers (log scale) of the deepest network in
+    the winning entry. Every CNN winner was an ensemble: a solid bar where all
+    its networks had that depth, a hatched bar ("up to") where they differed
+    or where our sources do not say.
     """
-    results = _check_results(results)
+    results = load_results() if results is None else results
     cls = results[results["task"] == "classification"]
-    first = winners("classification", results)
-    if first.empty:
-        raise ValueError("results must hold classification winners (rank 1) to plot")
-    extra = winners("classification", results, outside_data=True)
+    first = cls[(cls["rank"] == 1) & (cls["outside_data"] == "no")]
+    extra = cls[(cls["rank"] == 1) & (cls["outside_data"] == "yes")]
     second = cls[cls["rank"] == 2]
     human = results[results["task"] == "human"]
 
     fig, (top, bottom) = plt.subplots(
-        2, 1, figsize=(8, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]}
+        2, 1, figsize=(8, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1.5]}
     )
-    top.plot(
-        first["year"],
-        first["top5_error"],
-        "o-",
-        color=COLORS["blue"],
-        lw=2,
-        ms=7,
-        label="winner",
-        zorder=3,
-    )
-    top.plot(
-        extra["year"],
-        extra["top5_error"],
-        "D",
-        color=COLORS["purple"],
-        ms=6,
-        label="winner, with extra training data",
-    )
-    top.plot(
-        second["year"],
-        second["top5_error"],
-        "o",
-        mfc="white",
-        mec=COLORS["orange"],
-        mew=2,
-        ms=7,
-        label="runner-up",
-    )
+    top.plot(first["year"], first["top5_error"], "-", color=COLORS["blue"], lw=2, zorder=2)
+    styles = {  # series: (rows, plot style, label)
+        "winner": (first, {"marker": "o", "color": COLORS["blue"], "ms": 7}),
+        "winner, with extra training data": (
+            extra.assign(year=extra["year"] + 0.22),
+            {"marker": "D", "color": COLORS["purple"], "ms": 6},
+        ),
+        "runner-up": (
+            second,
+            {"marker": "o", "mfc": "white", "mec": COLORS["orange"], "mew": 2, "ms": 7},
+        ),
+    }
+    for label, (rows, style) in styles.items():
+        checked = rows["verified"] == "yes"
+        top.plot(
+            rows["year"][checked],
+            rows["top5_error"][checked],
+            ls="",
+            zorder=3,
+            **style,
+            label=label,
+        )
+        top.plot(
+            rows["year"][~checked],
+            rows["top5_error"][~checked],
+            ls="",
+            zorder=3,
+            alpha=0.35,
+            **style,
+        )
+        for _, row in rows[~checked].iterrows():
+            top.annotate(
+                "?",
+                (row["year"], row["top5_error"]),
+                textcoords="offset points",
+                xytext=(7, 2),
+                fontsize=9,
+                color=COLORS["grey"],
+            )
+    top.plot([], [], "o", color=COLORS["grey"], alpha=0.35, label="pale, ?: not yet verified")
     for _, row in first.iterrows():
+        low = row["top5_error"] < 8
         top.annotate(
             f"{row['team']}\n{row['top5_error']:g}%",
             (row["year"], row["top5_error"]),
             textcoords="offset points",
-            xytext=(0, -10) if row["top5_error"] >= 8 else (0, 10),
+            xytext=(0, 14) if low else (0, -10),
             ha="center",
-            va="top" if row["top5_error"] >= 8 else "bottom",
+            va="bottom" if low else "top",
             fontsize=8,
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
         )
@@ -223,28 +247,70 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
             lw=1.5,
             label=f"human estimate ({row['top5_error']:g}%)",
         )
+    ceiling = max(cls["top5_error"].max(), 1) * 1.3
+    top.axvline(2010.5, ls=":", color=COLORS["grey"], lw=1.2)
+    top.text(
+        2010.55,
+        ceiling * 0.97,
+        "test set\n150,000 → 100,000",
+        fontsize=7,
+        va="top",
+        color=COLORS["grey"],
+    )
+    top.axvspan(2013.5, cls["year"].max() + 0.5, color=COLORS["grey"], alpha=0.07, lw=0)
+    top.text(
+        2013.6,
+        ceiling * 0.97,
+        "classification ranked within\nclassification+localization",
+        fontsize=7,
+        va="top",
+        color=COLORS["grey"],
+    )
     top.set_ylabel("top-5 error (%)")
-    top.set_ylim(0, max(cls["top5_error"].max(), 1) * 1.25)
+    top.set_ylim(0, ceiling)
     top.set_title("ILSVRC image classification: top-5 error of the winners")
-    top.legend(loc="upper right")
+    top.legend(loc="upper right", fontsize=8, bbox_to_anchor=(1, 0.8))
 
     deep = first.dropna(subset=["depth"])
-    bottom.bar(deep["year"], deep["depth"].astype(float), color=COLORS["sky"], width=0.6)
     for _, row in deep.iterrows():
+        same = row["ensemble"] == "same depth"
+        bottom.bar(
+            row["year"],
+            float(row["depth"]),
+            width=0.6,
+            color=COLORS["sky"],
+            hatch="" if same else "///",
+            edgecolor=COLORS["blue"],
+            lw=0.8,
+        )
         bottom.annotate(
-            f"{int(row['depth'])}",
+            f"{'' if same else 'up to '}{int(row['depth'])}",
             (row["year"], float(row["depth"])),
             textcoords="offset points",
             xytext=(0, 2),
             ha="center",
             fontsize=8,
         )
-    for year in sorted(set(first["year"]) - set(deep["year"])):
-        note = "not a CNN" if year < 2012 else "ensemble of\nmixed depths"
-        bottom.text(year, 1.3, note, ha="center", va="bottom", fontsize=7, color=COLORS["grey"])
+    for _, row in first[first["depth"].isna()].iterrows():
+        note = {"": "not a CNN", "mixed depths": "mixed\nensemble,\ndepths not\ngiven"}.get(
+            row["ensemble"], "ensemble,\ndepth not\nin sources"
+        )
+        bottom.text(
+            row["year"], 1.3, note, ha="center", va="bottom", fontsize=7, color=COLORS["grey"]
+        )
+    swatches = [
+        Patch(facecolor=COLORS["sky"], edgecolor=COLORS["blue"], label="all nets this deep"),
+        Patch(
+            facecolor=COLORS["sky"],
+            edgecolor=COLORS["blue"],
+            hatch="///",
+            label="up to: depths differ or not given",
+        ),
+    ]
+    bottom.legend(handles=swatches, loc="upper left", fontsize=7)
     bottom.set_yscale("log")
-    bottom.set_ylim(1, 1000)
-    bottom.set_ylabel("depth of winner\n(weight layers)")
+    bottom.set_ylim(1, 2000)
+    bottom.set_ylabel("deepest net of\nthe winner (weight\nlayers)")
     bottom.set_xlabel("year")
     bottom.set_xticks(sorted(cls["year"].unique()))
     fig.tight_layout()

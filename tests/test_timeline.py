@@ -137,8 +137,39 @@ def test_plot_has_both_panels_and_labels():
     fig = plot_top5_by_year()
     top, bottom = fig.axes
     assert top.get_ylabel() == "top-5 error (%)" and bottom.get_xlabel() == "year"
-    assert top.get_title() and len(top.get_legend().get_texts()) == 4
+    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    assert top.get_title() and len(labels) == 5 and "pale, ?: not yet verified" in labels
     plt.close(fig)
+
+
+def test_plot_marks_what_is_unverified_or_an_ensemble(results):
+    fig = plot_top5_by_year(results)
+    top, bottom = fig.axes
+    points = {  # (year, error) -> alpha of every marker drawn there
+        (round(x, 2), round(y, 2)): line.get_alpha()
+        for line in top.get_lines()
+        for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+        if line.get_linestyle() == "None"
+    }
+    assert points[(2011, 25.77)] == 0.35  # XRCE: from compilations only
+    assert points[(2012, 16.4)] is None  # verified: full colour
+    assert (2012, 15.3) not in points and (2012.22, 15.3) in points  # beside, not under
+    bars = {round(bar.get_x() + bar.get_width() / 2): bar.get_hatch() for bar in bottom.patches}
+    assert not bars[2012] and not bars[2014]  # ensembles of one architecture
+    assert bars[2015] == "///" and bars[2017] == "///"  # mixed or unknown depths
+    texts = [t.get_text() for t in top.texts]
+    assert any("150,000" in t for t in texts)  # the 2010 -> 2011 change of test set
+    plt.close(fig)
+
+
+def test_ensemble_depths_from_the_papers(results):
+    cls = results[(results["task"] == "classification") & (results["rank"] == 1)]
+    depth = {(r.year, r.outside_data): (r.depth, r.ensemble) for r in cls.itertuples()}
+    # Krizhevsky et al. Sec. 6: five similar CNNs (16.4%); with two pre-trained CNNs that have
+    # "an extra sixth convolutional layer" (15.3%). He et al.: six models of different depth.
+    assert depth[(2012, "no")] == (8, "same depth") and depth[(2012, "yes")] == (9, "mixed depths")
+    assert depth[(2015, "no")] == (152, "mixed depths")
+    assert depth[(2014, "no")] == (22, "same depth")  # Szegedy et al.: 7 versions of one net
 
 
 def test_largest_drop_absolute_and_relative(results):
