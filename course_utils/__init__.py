@@ -26,6 +26,7 @@ from . import models
 from . import normalization
 from . import occlusion
 from . import plotting
+from . import receptive_field
 from . import seeding
 from . import summary
 from . import timeline
@@ -53,6 +54,7 @@ __all__ = [
     "normalization",
     "occlusion",
     "plotting",
+    "receptive_field",
     "seed_everything",
     "seeding",
     "setup_notebook",
