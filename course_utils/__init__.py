@@ -21,6 +21,7 @@ from . import checks
 from . import data
 from . import deconvnet
 from . import download
+from . import features
 from . import metrics
 from . import models
 from . import normalization
@@ -49,6 +50,7 @@ __all__ = [
     "data",
     "deconvnet",
     "download",
+    "features",
     "metrics",
     "models",
     "normalization",

@@ -1,0 +1,151 @@
+"""Tests of course_utils.features against scikit-image, scikit-learn, autograd and hand-worked cases."""
+
+import numpy as np
+import pytest
+import torch
+from skimage.feature import hog as skimage_hog
+from sklearn.cluster import KMeans
+from sklearn.mixture import GaussianMixture
+
+from course_utils.features import (
+    bag_of_words,
+    cell_histograms,
+    dense_descriptors,
+    fisher_vector,
+    gradients,
+    hog,
+)
+
+
+def _images(n=6, size=28, seed=0):
+    # Smooth blobs plus noise: gradients of every orientation and strength.
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:size, 0:size]
+    images = []
+    for _ in range(n):
+        r, c, s = rng.uniform(5, size - 5), rng.uniform(5, size - 5), rng.uniform(3, 8)
+        blob = np.exp(-((rows - r) ** 2 + (cols - c) ** 2) / (2 * s**2))
+        images.append(np.clip(blob + 0.1 * rng.standard_normal((size, size)), 0, 1))
+    return np.stack(images)
+
+
+@pytest.mark.parametrize(
+    ("cell", "block", "orientations"), [(4, 2, 9), (4, 2, 8), (7, 3, 6), (3, 1, 12)]
+)
+def test_hog_equals_skimage(cell, block, orientations):
+    images = _images()
+    ours = hog(torch.from_numpy(images)[:, None], cell, block, orientations)
+    theirs = np.stack(
+        [
+            skimage_hog(
+                image,
+                orientations=orientations,
+                pixels_per_cell=(cell, cell),
+                cells_per_block=(block, block),
+                block_norm="L2-Hys",
+            )
+            for image in images
+        ]
+    )
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+def test_dense_descriptors_are_skimage_blocks():
+    images = _images(3)
+    ours = dense_descriptors(images, cell=4, block=2, orientations=8)
+    assert ours.shape == (3, 36, 32)
+    for image, descriptors in zip(images, ours, strict=True):
+        blocks = skimage_hog(
+            image,
+            orientations=8,
+            pixels_per_cell=(4, 4),
+            cells_per_block=(2, 2),
+            feature_vector=False,
+        )  # (rows, cols, block, block, orientations)
+        np.testing.assert_allclose(descriptors, blocks.reshape(36, 32), atol=1e-6)
+
+
+def test_gradients_and_cell_histograms_by_hand():
+    # A vertical step from 0 to 1 between columns 3 and 4: centred differences give
+    # 1 at columns 3 and 4 (rows 0-7 all), orientation 0 degrees (a horizontal gradient).
+    image = np.zeros((1, 8, 8))
+    image[:, :, 4:] = 1.0
+    magnitude, orientation = gradients(image)
+    expected = np.zeros((8, 8))
+    expected[:, 3:5] = 1.0
+    np.testing.assert_array_equal(magnitude[0], expected)
+    assert (orientation[0][expected > 0] == 0).all()
+    histograms = cell_histograms(image, cell=4, orientations=4)
+    # Left cells hold column 3 (4 pixels of magnitude 1), right cells column 4: mean 4 / 16.
+    np.testing.assert_allclose(histograms[0, :, :, 0], 0.25)
+    assert histograms[0, :, :, 1:].sum() == 0
+    # The same step turned by 90 degrees votes into the 90-degree bin (bin 2 of 4).
+    np.testing.assert_allclose(cell_histograms(image.transpose(0, 2, 1), 4, 4)[0, :, :, 2], 0.25)
+
+
+def test_bag_of_words_matches_scikit_learn_assignments():
+    rng = np.random.default_rng(1)
+    descriptors = rng.standard_normal((5, 40, 6))
+    kmeans = KMeans(n_clusters=7, n_init=2, random_state=0).fit(descriptors.reshape(-1, 6))
+    ours = bag_of_words(descriptors, kmeans.cluster_centers_)
+    labels = kmeans.predict(descriptors.reshape(-1, 6)).reshape(5, 40)
+    expected = np.stack([np.bincount(row, minlength=7) / 40 for row in labels])
+    np.testing.assert_allclose(ours, expected)
+    np.testing.assert_allclose(ours.sum(1), 1.0)
+
+
+def _fisher_by_autograd(x, w, mu, var):
+    """Fisher vector from the gradient of the mixture's log-likelihood (Perronnin et al. 2010)."""
+    mu_t = torch.tensor(mu, requires_grad=True)
+    sigma_t = torch.tensor(np.sqrt(var), requires_grad=True)
+    xt, wt = torch.tensor(x), torch.tensor(w)
+    normal = torch.distributions.Normal(mu_t, sigma_t)  # (K, D)
+    log_p = torch.log(wt) + normal.log_prob(xt[:, None, :]).sum(-1)  # (T, K)
+    torch.logsumexp(log_p, dim=1).sum().backward()
+    t = len(x)
+    sigma = np.sqrt(var)
+    # d/dmu = sum gamma (x - mu) / sigma^2; d/dsigma = sum gamma [(x - mu)^2 / sigma^3 - 1 / sigma]
+    g_mu = sigma * mu_t.grad.numpy() / (t * np.sqrt(w)[:, None])
+    g_sigma = sigma * sigma_t.grad.numpy() / (t * np.sqrt(2 * w)[:, None])
+    fv = np.concatenate([g_mu.ravel(), g_sigma.ravel()])
+    fv = np.sign(fv) * np.sqrt(np.abs(fv))
+    return fv / np.linalg.norm(fv)
+
+
+def test_fisher_vector_is_the_normalised_log_likelihood_gradient():
+    rng = np.random.default_rng(2)
+    descriptors = rng.standard_normal((3, 50, 4))
+    gmm = GaussianMixture(3, covariance_type="diag", random_state=0).fit(descriptors.reshape(-1, 4))
+    ours = fisher_vector(descriptors, gmm.weights_, gmm.means_, gmm.covariances_)
+    assert ours.shape == (3, 2 * 3 * 4)
+    for image, fv in zip(descriptors, ours, strict=True):
+        expected = _fisher_by_autograd(image, gmm.weights_, gmm.means_, gmm.covariances_)
+        np.testing.assert_allclose(fv, expected, atol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0)
+
+
+def test_fisher_vector_of_one_gaussian_by_hand():
+    # K = 1, D = 1, mean 0, variance 1: gamma = 1, G_mu = mean(x), G_sigma = mean(x^2 - 1) / sqrt(2).
+    x = np.array([[[1.0], [3.0]]])
+    g_mu, g_sigma = 2.0, (0 + 8) / 2 / np.sqrt(2)
+    raw = np.sqrt([g_mu, g_sigma])
+    np.testing.assert_allclose(
+        fisher_vector(x, [1.0], [[0.0]], [[1.0]])[0], raw / np.linalg.norm(raw)
+    )
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="^images"):
+        hog(np.zeros((28, 28)))
+    with pytest.raises(TypeError, match="^images"):
+        hog(np.zeros((2, 28, 28), dtype=np.uint8))
+    with pytest.raises(ValueError, match="^cell"):
+        cell_histograms(np.zeros((1, 8, 8)), cell=0)
+    with pytest.raises(ValueError, match="^block"):
+        dense_descriptors(np.zeros((1, 8, 8)), cell=4, block=3)
+    with pytest.raises(ValueError, match="^vocabulary"):
+        bag_of_words(np.zeros((1, 3, 4)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="^means"):
+        fisher_vector(np.zeros((1, 3, 4)), [0.5, 0.5], np.zeros((2, 3)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="^weights"):
+        fisher_vector(np.zeros((1, 3, 1)), [1.0], [[0.0]], [[0.0]])
