@@ -68,6 +68,10 @@ HAND_WORKED = {
     # chime and gong meet at "percussion instrument": chime, drum, gong, maraca, marimba,
     # steel drum, and (in WordNet, a piano is also a percussion instrument) grand piano, upright
     "dataset-4": 8,
+    # Unpooling chapter: windows 0-2 and 2-4 both pick pixel 2 (value 7); their signals add
+    "unpool-1": 1 + 2,
+    "unpool-2": 3 * 3,  # per axis a pixel lies in ceil(5 / 2) = 3 windows that start 2 apart
+    "unpool-3": 1 * 1 + 4 * (2 + 3) + 6 * 4,  # out = (0, 1, 0, 0, 5, 0, 4, 0)
 }
 
 
