@@ -181,11 +181,13 @@ def array(
     shape: str = "",
     integer: bool = False,
     finite: bool = True,
+    booleans: bool = False,
 ) -> np.ndarray:
     """``value`` (tensor, NumPy array or nested sequence) as a NumPy array of real numbers.
 
     ``integer=True`` requires integers (an empty array reads as int64); booleans
-    are refused either way. NaN and infinities are refused unless ``finite=False``.
+    are refused unless ``booleans=True``. NaN and infinities are refused unless
+    ``finite=False``.
     """
     expected = f"a {shape} array" if shape else "an array"
     if isinstance(value, torch.Tensor):
@@ -202,6 +204,8 @@ def array(
         raise ValueError(f"{name} must be {expected}, got shape {value.shape}")
     if integer and value.size == 0:
         value = value.astype(np.int64)  # [] reads as float64
+    if booleans and value.dtype == bool:
+        return value
     if value.dtype == bool or not np.issubdtype(value.dtype, np.number):
         raise TypeError(f"{name} must hold numbers, got dtype {value.dtype}")
     if np.issubdtype(value.dtype, np.complexfloating):

@@ -465,13 +465,9 @@ def precision_recall_curve(scores, is_true_positive, num_ground_truth: int):
 
 def _check_ranking(scores, is_true_positive, num_ground_truth, *, allow_zero: bool):
     scores = _check_1d(scores, "scores")
-    if isinstance(is_true_positive, torch.Tensor):
-        is_true_positive = is_true_positive.detach().cpu().numpy()
-    is_tp = np.asarray(is_true_positive)
-    if is_tp.dtype != bool:  # 0 and 1 are accepted as well
-        is_tp = _validate.array(is_tp, "is_true_positive", integer=True)
-        if not np.isin(is_tp, (0, 1)).all():
-            raise ValueError("is_true_positive must hold booleans (or 0 and 1)")
+    is_tp = _validate.array(is_true_positive, "is_true_positive", booleans=True)
+    if not np.isin(is_tp, (0, 1)).all():  # 0 and 1 are accepted as well as booleans
+        raise ValueError("is_true_positive must hold booleans (or 0 and 1)")
     if is_tp.shape != scores.shape:
         raise ValueError(
             f"is_true_positive must have one entry per score ({len(scores)}), got shape {is_tp.shape}"

@@ -177,9 +177,11 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
     its networks had that depth, a hatched bar ("up to") where they differed
     or where our sources do not say.
     """
-    results = load_results() if results is None else results
+    results = _check_results(results)
     cls = results[results["task"] == "classification"]
     first = cls[(cls["rank"] == 1) & (cls["outside_data"] == "no")]
+    if first.empty:
+        raise ValueError("results must hold classification winners (rank 1) to plot")
     extra = cls[(cls["rank"] == 1) & (cls["outside_data"] == "yes")]
     second = cls[cls["rank"] == 2]
     human = results[results["task"] == "human"]
