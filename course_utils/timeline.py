@@ -79,10 +79,7 @@ def _check_results(results) -> pd.DataFrame:
     """``results``, or the shipped table if ``None``; it must have :func:`load_results`' columns."""
     if results is None:
         return load_results()
-    if not isinstance(results, pd.DataFrame):
-        raise TypeError(
-            f"results must be the table of load_results() or None, got {type(results).__name__}"
-        )
+    _validate.instance(results, "results", pd.DataFrame, "the table of load_results() or None")
     missing = sorted(set(RESULT_COLUMNS[:11]) - set(results.columns))  # up to "source"
     if missing:
         raise ValueError(f"results must have the columns of load_results(); it lacks {missing}")
@@ -263,7 +260,7 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
     top.text(
         2013.6,
         ceiling * 0.97,
-        "classification ranked within\nclassification+localization",
+        "classification ranked within\nclassification+localisation",
         fontsize=7,
         va="top",
         color=COLORS["grey"],
