@@ -9,15 +9,18 @@ layer above into appropriate locations, preserving the structure of the stimulus
 * :func:`max_pool_with_switches` -- max pooling, and for every output the index of
   the input pixel it came from (its *switch*).
 * :func:`unpool` -- put each pooled value back at its switch, zeros elsewhere.
-* :func:`upsample` -- unpooling *without* switches (nearest neighbour or the
-  window average), for comparison.
+* :func:`upsample` -- unpooling *without* switches (nearest neighbour, or a
+  bilinear average of neighbouring windows), for comparison.
 
 **Overlapping pooling.** With a 3x3 window and stride 2 (AlexNet, ZFNet), two
 neighbouring windows can choose the same input pixel. :func:`unpool` then *adds*
 both values there. That makes it the exact transpose (adjoint) of max pooling for
 fixed switches, the same operation that autograd runs backward through
 ``max_pool2d``. PyTorch's ``F.max_unpool2d`` instead *writes* each value, so one
-of the two is lost (which one is not specified).
+of the two is lost (which one is not specified, and with
+``torch.use_deterministic_algorithms(True)`` PyTorch refuses to run it).
+Zeiler & Fergus (2014) do not say what their unpooling does where pooling
+regions overlap; adding keeps the deconvnet an exact transpose.
 """
 
 from __future__ import annotations
