@@ -113,6 +113,13 @@ def generator(value, name: str = "generator") -> torch.Generator | None:
     return value
 
 
+def instance(value, name: str, kind: type | tuple[type, ...], what: str):
+    """``value`` itself, if it is a ``kind``; ``what`` describes it, e.g. ``"an ImageSet"``."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
+
+
 def one_of(value, name: str, choices: Sequence):
     """``value`` itself, if it is one of ``choices``."""
     if not isinstance(value, str | int) or value not in choices:

@@ -107,8 +107,7 @@ def first_layer_aliasing(model: SmallNet, images: torch.Tensor) -> float:
     Returns:
         A fraction in [0, 1].
     """
-    if not isinstance(model, SmallNet):
-        raise TypeError(f"model must be a SmallNet, got {type(model).__name__}")
+    _validate.instance(model, "model", SmallNet, "a SmallNet (small_alexnet() or small_zfnet())")
     shape = "(N, 1, H, W) (for an ImageSet: dataset.tensors()[0])"
     _validate.tensor(images, "images", ndim=4, shape=shape, floating=True, finite=True)
     if images.shape[1] != 1:

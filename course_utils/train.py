@@ -34,11 +34,7 @@ __all__ = ["evaluate", "fit", "predict", "renormalize_filters_"]
 
 
 def _check_dataset(dataset, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    if not isinstance(dataset, ImageSet):
-        raise TypeError(
-            f"{name} must be an ImageSet (e.g. from cu.data.load_fashion_mnist), "
-            f"got {type(dataset).__name__}"
-        )
+    _validate.instance(dataset, name, ImageSet, "an ImageSet (e.g. from load_fashion_mnist)")
     if len(dataset) == 0:
         raise ValueError(f"{name} must hold at least one image, got an empty ImageSet")
     return dataset.tensors()
