@@ -80,11 +80,8 @@ def show_images(
     The figure may be at most :data:`MAX_FIGURE_INCHES` (width, height): show a
     slice of a larger batch (e.g. ``images[:64]``), or lower ``size``.
     """
-    if not isinstance(images, torch.Tensor | np.ndarray):
-        raise TypeError(
-            "images must be a tensor or a NumPy array (for an ImageSet: dataset.images[:16]), "
-            f"got {type(images).__name__}"
-        )
+    what = "a tensor or a NumPy array (for an ImageSet: dataset.images[:16])"
+    _validate.instance(images, "images", torch.Tensor | np.ndarray, what)
     images = _validate.array(images, "images")
     if images.ndim == 4 and images.shape[1] in (1, 3) and images.shape[-1] not in (1, 3):
         images = images.transpose(0, 2, 3, 1)
@@ -137,8 +134,7 @@ def draw_box(ax: plt.Axes, box: Sequence[float], color: str, label: str | None =
     ``label`` names it in the legend; ``style`` goes to matplotlib's ``Rectangle``
     (e.g. ``fill=False``, ``linestyle="--"``, ``alpha=0.3``). Returns the patch.
     """
-    if not isinstance(ax, plt.Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    _validate.instance(ax, "ax", plt.Axes, "a matplotlib Axes")
     box = _validate.array(box, "box", ndim=1, shape="(x1, y1, x2, y2)")
     if len(box) != 4:
         raise ValueError(f"box must be (x1, y1, x2, y2), got {box.tolist()}")
