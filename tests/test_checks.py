@@ -72,6 +72,13 @@ HAND_WORKED = {
     "unpool-1": 1 + 2,
     "unpool-2": 3 * 3,  # per axis a pixel lies in ceil(5 / 2) = 3 windows that start 2 apart
     "unpool-3": 1 * 1 + 4 * (2 + 3) + 6 * 4,  # out = (0, 1, 0, 0, 5, 0, 4, 0)
+    # Receptive fields (Araujo et al. 2019): size += (k - 1) * stride so far; stride *= s.
+    # ZFNet conv1 7/2, pool 3/2, conv2 5/2, pool 3/2, conv3 3: 1 + 6 + 2*2 + 4*4 + 2*8 + 2*16
+    "rf-1": 1 + 6 * 1 + 2 * 2 + 4 * 4 + 2 * 8 + 2 * 16,
+    # VGG-16 conv4_3: starts move back by padding x stride: 2 convs at 1, 2 at 2, 3 at 4, 3 at 8
+    "rf-2": -(2 * 1 + 2 * 2 + 3 * 4 + 3 * 8) + 7 * 8,
+    "rf-3": 1 + sum(d * (3 - 1) for d in (1, 2, 4, 8)),  # dilated 3x3: +2d each
+    "rf-4": (3 * 3) ** 2,  # per axis 3 taps two units apart, each seeing 3 pixels: 9 of 11
 }
 
 
