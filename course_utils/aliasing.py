@@ -39,7 +39,7 @@ def filter_spectra(weight: torch.Tensor, size: int = 64) -> torch.Tensor:
         weight: ``(F, C, k, k)`` filters (e.g. ``model.features[0].weight``).
         size: the filters are zero-padded to ``size x size`` before the 2-D DFT,
             so filters of different sizes land on the same frequency grid
-            (at most :data:`MAX_SIZE`).
+            (at most ``MAX_SIZE`` = 1024).
 
     Returns:
         ``(F, size, size)`` float tensor: ``|DFT|^2`` summed over the input

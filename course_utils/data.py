@@ -110,11 +110,12 @@ class ImageSet(torch.utils.data.Dataset):
 
     ``dataset[i]`` returns ``(image, label)`` with ``image`` a ``(1, H, W)``
     float32 tensor in [0, 1], the form a CNN takes. For several images at once,
-    use :meth:`tensors` (e.g. ``dataset.tensors()[0][:16]``).
+    use :meth:`ImageSet.tensors` (e.g. ``dataset.tensors()[0][:16]``).
 
     Raises:
-        TypeError, ValueError: at construction, when the images are not uint8,
-            there is not one label per image, or a label is not a class index.
+        TypeError: at construction, when the images are not uint8 or the labels not int64.
+        ValueError: at construction, when there is not one label per image, or a
+            label is not a class index.
     """
 
     images: torch.Tensor
@@ -234,7 +235,7 @@ def load_fashion_mnist(
             10,000 images, read from ``root`` if given, else from Debian's
             ``dataset-fashion-mnist`` package, else from the download cache,
             else downloaded. Every file is checked against the checksum of
-            its contents (:data:`FASHION_MNIST_FILES`) each time it is read: a
+            its contents (``FASHION_MNIST_FILES``) each time it is read: a
             damaged or different file is named and skipped (one printed line;
             one in the download cache is also removed and fetched again).
             Offline with no good local copy, ``"full"`` prints one line and

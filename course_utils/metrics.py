@@ -109,7 +109,7 @@ def confusion_matrix(labels, pred_labels, num_classes: int | None = None) -> np.
         labels: ``(N,)`` integer true classes.
         pred_labels: ``(N,)`` integer predicted classes (e.g. ``scores.argmax(1)``).
         num_classes: ``C``; by default one more than the largest class seen.
-            At most :data:`MAX_CLASSES` (the matrix has ``C x C`` entries).
+            At most ``MAX_CLASSES`` = 10,000 (the matrix has ``C x C`` entries).
 
     Returns:
         ``(C, C)`` int64 array: entry ``[i, j]`` is the number of images of class
@@ -192,7 +192,7 @@ def box_iou(boxes_a, boxes_b, *, inclusive: bool = False) -> np.ndarray:
     Returns:
         ``(N, M)`` float64 array of IoUs in ``[0, 1]``. Two boxes whose union has
         zero area (degenerate boxes, ``inclusive=False``) have IoU 0. At most
-        :data:`MAX_IOUS` IoUs (0.8 GB); for more, call it on slices of ``boxes_a``.
+        ``MAX_IOUS`` = 10^8 IoUs (0.8 GB); for more, call it on slices of ``boxes_a``.
     """
     a = _check_boxes(boxes_a, "boxes_a")
     b = _check_boxes(boxes_b, "boxes_b")

@@ -77,7 +77,7 @@ def show_images(
         title: title of the whole figure.
         size: width of one image in inches.
 
-    The figure may be at most :data:`MAX_FIGURE_INCHES` (width, height): show a
+    The figure may be at most ``MAX_FIGURE_INCHES`` = 20 x 30 inches: show a
     slice of a larger batch (e.g. ``images[:64]``), or lower ``size``.
     """
     what = "a tensor or a NumPy array (for an ImageSet: dataset.images[:16])"
