@@ -557,15 +557,21 @@ def _unit(output: torch.Tensor, position, channel, layer: str) -> torch.Tensor:
 
 
 def _output_of(model: nn.Module, layer: str, images: torch.Tensor) -> torch.Tensor:
-    """Run ``model`` on ``images``; return what ``layer`` output (at its last call)."""
+    """Run ``model`` on ``images``; return what ``layer`` output (at its last call).
+
+    A copy (still attached to the graph): an in-place ReLU after the layer would
+    otherwise overwrite the output, and the gradient would pass through that ReLU.
+    """
     captured = []
     module = dict(model.named_modules())[layer]
-    handle = module.register_forward_hook(lambda m, args, out: captured.append(out))
+    handle = module.register_forward_hook(
+        lambda m, args, out: captured.append(_tensors(out)[0].clone())
+    )
     try:
         model(images)
     finally:
         handle.remove()
-    return _tensors(captured[-1])[0]
+    return captured[-1]
 
 
 def empirical_receptive_field(

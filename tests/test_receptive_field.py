@@ -300,6 +300,17 @@ def test_effective_field_is_the_mean_absolute_gradient_share():
     assert model.training  # the mode is restored
 
 
+def test_effective_field_of_a_layer_followed_by_an_inplace_relu():
+    # The conv's output is negative everywhere; the in-place ReLU after it must not zero
+    # the gradient of the conv's own unit (it would if the hook kept the overwritten tensor).
+    model = nn.Sequential(nn.Conv2d(1, 1, 3, bias=False), nn.ReLU(inplace=True))
+    nn.init.constant_(model[0].weight, -1.0)
+    erf = effective_receptive_field(model, torch.ones(1, 1, 7, 7), "0", (2, 2))
+    expected = torch.zeros(7, 7)
+    expected[2:5, 2:5] = 1 / 9  # |d unit / d pixel| = 1 on the 3x3 window, shared out
+    torch.testing.assert_close(erf, expected)
+
+
 def test_mass_fraction_by_hand():
     erf = torch.zeros(6, 6)
     erf[2, 2] = 0.5
