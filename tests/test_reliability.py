@@ -237,6 +237,9 @@ EXAMPLES = {
     "mass": lambda ctx: 0.9,
     "blurred": lambda ctx: torch.rand(1, 1, 8, 8, generator=gen()),
     "histories": lambda ctx: cu.architectures.load_degradation_histories(),
+    **{name: (lambda ctx: 2) for name in ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5")},
+    "pool_proj": lambda ctx: 2,
+    "kind": lambda ctx: "number",
 }
 #: Examples that differ for one module ("module") or one function ("module.name").
 OVERRIDES = {
@@ -269,6 +272,8 @@ OVERRIDES = {
         "weight": lambda ctx: torch.rand(1, 1, 3, 3, generator=gen()),
     },
     "occlusion.window_starts": {"size": lambda ctx: 28},
+    "checks.check_function": {"exercise_id": lambda ctx: cu.checks.function_exercises()[0]},
+    "deconvnet.top_activations": {"images": lambda ctx: torch.rand(9, 1, 28, 28, generator=gen())},
     "architectures.conv_stack": {"channels": lambda ctx: 4},
     "receptive_field.field_box": {
         "table": lambda ctx: cu.receptive_field.receptive_field(small_model(), (1, 28, 28))
