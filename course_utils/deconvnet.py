@@ -27,7 +27,8 @@ Going down through the layers a unit's signal was computed with:
   ============= ============================= ==========================================
 
   With "gradient" the projection is exactly the gradient of the unit's
-  activation with respect to the input pixels, times that activation.
+  activation with respect to the input pixels, times that activation (in a
+  model with normalisation layers, with ``lrn="gradient"``; see below).
 
 **Local response normalisation.** The course's AlexNet and ZFNet normalise after
 conv1 and conv2. The paper's deconvnet reverses only unpooling, rectification
@@ -87,18 +88,25 @@ def rectify(signal: torch.Tensor, forward_input: torch.Tensor, rule: str) -> tor
             is used, so a boolean ``x > 0`` mask works too).
         rule: ``"deconvnet"``: ``relu(signal)``, Zeiler & Fergus (2014), Sec. 2.1;
             ``"gradient"``: ``signal * (x > 0)``, the true derivative;
-            ``"guided"``: ``relu(signal) * (x > 0)``, Springenberg et al. (2015), Sec. 3.4.
+            ``"guided"``: ``relu(signal) * (x > 0)``, guided backpropagation, Springenberg et al. (2015).
 
     Returns:
         ``(N, C, H, W)`` signal for the layer below.
     """
+    _validate.tensor(signal, "signal", floating=True, nonempty=False)
+    _validate.tensor(forward_input, "forward_input", nonempty=False)
+    if forward_input.shape != signal.shape:
+        raise ValueError(
+            f"forward_input must have signal's shape {tuple(signal.shape)}, "
+            f"got {tuple(forward_input.shape)}"
+        )
     _validate.one_of(rule, "rule", RULES)
     if rule == "deconvnet":
         return F.relu(signal)
     passed = forward_input > 0
     if rule == "gradient":
-        return signal * passed
-    return F.relu(signal) * passed
+        return torch.where(passed, signal, 0)
+    return torch.where(passed, F.relu(signal), 0)
 
 
 # ---------------------------------------------------------------------------
@@ -413,8 +421,9 @@ class DeconvNet:
         rule = _validate.one_of(rule, "rule", RULES)
         batch_size = _validate.integer(batch_size, "batch_size", min=1)
         progress = _validate.flag(progress, "progress")
+        _validate.instance(top, "top", pd.DataFrame, "a table (pandas DataFrame)")
         columns = ["image", "channel", "row", "column"]
-        if not isinstance(top, pd.DataFrame) or not set(columns) <= set(top.columns) or top.empty:
+        if not set(columns) <= set(top.columns) or top.empty:
             raise ValueError(f"top must be a non-empty table with columns {', '.join(columns)}")
         if not top["image"].between(0, len(images) - 1).all():
             raise ValueError(f"top's image column must index the {len(images)} images")
@@ -472,11 +481,14 @@ def top_activations(
         ``column`` (the position in ``layer``'s output map) and ``activation``.
         Ties keep the earlier image.
     """
+    _validate.module(model, "model")
     images = _check_images(images, dataset=True)
     name, _ = _validate.submodule(model, layer, "layer")
-    k = _validate.integer(k, "k", min=1, max=len(images))
+    k = _validate.integer(k, "k", min=1)
     batch_size = _validate.integer(batch_size, "batch_size", min=1)
     progress = _validate.flag(progress, "progress")
+    if k > len(images):
+        raise ValueError(f"k must be at most the number of images ({len(images)}), got {k}")
     layers = _layers_up_to(model, name)
     best = None  # (value, flat position, image) of the k best so far, each (k, C)
     for start in tqdm(

@@ -79,6 +79,12 @@ HAND_WORKED = {
     "rf-2": -(2 * 1 + 2 * 2 + 3 * 4 + 3 * 8) + 7 * 8,
     "rf-3": 1 + sum(d * (3 - 1) for d in (1, 2, 4, 8)),  # dilated 3x3: +2d each
     "rf-4": (3 * 3) ** 2,  # per axis 3 taps two units apart, each seeing 3 pixels: 9 of 11
+    # Deconvnet chapter: the value 2 at (1, 0) stamps 2 * filter on rows 2-3, columns 0-1
+    "deconvnet-1": 2 * 3,  # pixel (3, 1) is the filter's entry (1, 1)
+    "deconvnet-2": -3 + 1,  # the windows' signals add at the shared switch; ReLU was on: kept
+    # windows h -> (h - 1) * stride + kernel: conv2 (5, 2), pool (3, 2), conv1 (7, 2)
+    "deconvnet-3": ((((1 - 1) * 2 + 5) - 1) * 2 + 3 - 1) * 2 + 7,
+    "deconvnet-4": 0.5 + 3.0,  # relu(g) where x > 0: only g = 0.5 (x = 0.5) and g = 3 (x = 1)
 }
 
 

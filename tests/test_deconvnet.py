@@ -322,8 +322,10 @@ def test_bad_input_gives_clear_errors():
         DeconvNet(net, lrn="skip")
     with pytest.raises(ValueError, match="^images"):
         deconvnet.project(images[0], "3", 0)
-    with pytest.raises(ValueError, match="^k"):
+    with pytest.raises(ValueError, match="^k must be at most the number of images"):
         top_activations(net, images, "3", k=4, progress=False)
+    with pytest.raises(ValueError, match="^forward_input must have signal's shape"):
+        rectify(images, images[:1], "guided")
     with pytest.raises(ValueError, match="^top"):
         deconvnet.project_top(images, "3", pd.DataFrame({"image": [0]}), progress=False)
     unit = pd.DataFrame({"image": [0], "channel": [0], "row": [0], "column": [0]})
