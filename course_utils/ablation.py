@@ -15,6 +15,9 @@ trained network and see at once what they contributed:
   some layers swapped for others (or for ``nn.Identity``); the original is untouched.
 * :func:`feature_map_drops` -- zero each feature map of a layer in turn and
   measure the drop in top-k accuracy with :func:`course_utils.train.evaluate`.
+* :func:`paper_table3` -- the paper's Table 3; :func:`retrained_variants` -- the
+  same experiments at small scale, retrained by ``scripts/train_ablations.py``
+  (the results ship with ``course_utils``).
 
 Layers are named as everywhere in ``course_utils``: a submodule or its dotted
 name from ``model.named_modules()``, e.g. ``"features.12"`` or ``"classifier.4"``.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from importlib import resources
 
 import pandas as pd
 import torch
@@ -34,7 +38,14 @@ from tqdm.auto import tqdm
 from . import _validate
 from .train import evaluate
 
-__all__ = ["feature_map_drops", "remove_layers", "replace_layers", "zero_feature_maps"]
+__all__ = [
+    "feature_map_drops",
+    "paper_table3",
+    "remove_layers",
+    "replace_layers",
+    "retrained_variants",
+    "zero_feature_maps",
+]
 
 
 def _channels(channels) -> list[int]:
@@ -199,3 +210,36 @@ def feature_map_drops(
             accuracy = evaluate(model, dataset, k=k, batch_size=batch_size)
         rows.append({"channel": channel, "accuracy": accuracy, "drop": intact - accuracy})
     return pd.DataFrame(rows)
+
+
+def _data_file(name: str) -> pd.DataFrame:
+    return pd.read_csv(resources.files("course_utils") / "_data" / name)
+
+
+def paper_table3() -> pd.DataFrame:
+    """Zeiler & Fergus (2014), Table 3: ImageNet 2012 error rates of architecture changes.
+
+    One row per line of the table: ``model`` (the network changed: Krizhevsky et
+    al.'s AlexNet, as replicated by Zeiler & Fergus, or their own model of
+    Fig. 3), ``change`` (the paper's wording), ``variant`` (the name of the same
+    change in :func:`retrained_variants`), and ``train_top1_error``,
+    ``val_top1_error``, ``val_top5_error`` in percent, as printed. Each variant
+    was trained from scratch ("In each case, the model is trained from scratch
+    with the revised architecture", Sec. 5.1). Transcribed from the arXiv
+    version (1311.2901v3).
+    """
+    return _data_file("zeiler_fergus_table3.csv")
+
+
+def retrained_variants() -> pd.DataFrame:
+    """The small-scale Table 3 shipped with the course (``scripts/train_ablations.py``).
+
+    One row per model, variant and seed: ``model`` (e.g. ``"small_alexnet"``),
+    ``variant`` (as in :func:`paper_table3`), ``paper`` (the change in the
+    paper's words, sizes scaled to the small model), ``params`` (number of
+    parameters), ``seed``, ``epochs``, ``train_accuracy`` (on the 6,000 training
+    images, eval mode, after training) and ``test_accuracy`` (on the 1,000 test
+    images), both fractions in [0, 1], and ``seconds`` (wall-clock training time
+    on a shared 2-core CPU: a rough guide only).
+    """
+    return _data_file("ablations.csv")

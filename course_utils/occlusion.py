@@ -9,10 +9,13 @@ of the classifier". For each position of the square the figure shows
 * (d) the probability of the correct class;
 * (e) the most probable class.
 
-:func:`occlusion_maps` computes these three views for any model and any layer.
-:func:`occlusion_attribution` turns the same experiment into a per-pixel map, with
-Captum's ``Occlusion`` conventions (Captum's docs; the method is the paper's):
-each pixel gets the mean drop of the output over the windows that cover it.
+:func:`occlusion_maps` computes these three views for any model and any layer,
+and :func:`plot_maps` draws them as the paper does. :func:`occlusion_attribution`
+turns the same experiment into a per-pixel map, with Captum's ``Occlusion``
+conventions (Captum's docs; the method is the paper's): each pixel gets the mean
+drop of the output over the windows that cover it. :func:`part_correspondence` is
+the paper's Sec. 4.3 measure: does hiding the same part of several images change
+a layer's features in the same way?
 
 **Where the windows go** (as Captum places them): along a side of ``size``
 pixels, a ``window``-wide square starts at ``0, stride, 2 * stride, ...``, and
@@ -34,13 +37,25 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
+import numpy as np
 import torch
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Rectangle
 from torch import nn
 from tqdm.auto import tqdm
 
 from . import _validate
+from .plotting import COLORS
 
-__all__ = ["OcclusionMaps", "occlusion_attribution", "occlusion_maps", "window_starts"]
+__all__ = [
+    "OcclusionMaps",
+    "occlusion_attribution",
+    "occlusion_maps",
+    "part_correspondence",
+    "plot_maps",
+    "window_starts",
+]
 
 
 def window_starts(size: int, window: int, stride: int) -> list[int]:
@@ -324,3 +339,149 @@ def occlusion_attribution(
     masks = masks.to(scores.dtype)
     attribution = torch.einsum("np,phw->nhw", drops, masks) / masks.sum(dim=0)
     return attribution[:, None].expand_as(images).to(images.dtype).clone()
+
+
+def plot_maps(
+    maps: OcclusionMaps, pictures, class_names, *, row: int = 0, title: str | None = None
+) -> plt.Figure:
+    """Fig. 7 of Zeiler & Fergus (2014) for one image: the image and views (b), (d), (e).
+
+    Args:
+        maps: from :func:`occlusion_maps`.
+        pictures: the images as they should be shown (e.g. the photo before
+            normalisation): ``(N, H, W)`` grey or ``(N, H, W, 3)`` colour, or
+            ``(N, 1 or 3, H, W)`` tensors, with values in [0, 1].
+        class_names: the model's class names, indexed by class.
+        row: which image of ``maps`` to show.
+        title: title of the figure.
+
+    Each map is drawn at the positions of the square's centre, on the image's
+    pixel grid, so it lines up with the image; in (e) each class that occurs
+    gets a colour and a legend entry.
+    """
+    if not isinstance(maps, OcclusionMaps):
+        raise TypeError(f"maps must be an OcclusionMaps, got {type(maps).__name__}")
+    n = _validate.integer(row, "row", min=0, max=len(maps.target) - 1)
+    picture = torch.as_tensor(np.asarray(pictures[n], dtype=np.float32))
+    if picture.dim() == 3 and picture.shape[0] in (1, 3):
+        picture = picture.permute(1, 2, 0)
+    picture = picture.squeeze(-1).clamp(0, 1).numpy()
+    (h, w), step = (
+        maps.window,
+        (
+            (maps.rows[1] - maps.rows[0]) if len(maps.rows) > 1 else maps.window[0],
+            (maps.cols[1] - maps.cols[0]) if len(maps.cols) > 1 else maps.window[1],
+        ),
+    )
+    # Centres of the squares, each cell of a map one stride wide.
+    extent = (
+        maps.cols[0] + w / 2 - step[1] / 2,
+        maps.cols[-1] + w / 2 + step[1] / 2,
+        maps.rows[-1] + h / 2 + step[0] / 2,
+        maps.rows[0] + h / 2 - step[0] / 2,
+    )
+    fig, axes = plt.subplots(2, 2, figsize=(7.6, 6.4))
+    axes = axes.flat
+    axes[0].imshow(picture, cmap="gray", vmin=0, vmax=1)
+    worst = int(maps.probability[n].argmin())  # where the square hurts most, as in (d)
+    top, left = maps.rows[worst // len(maps.cols)], maps.cols[worst % len(maps.cols)]
+    axes[0].add_patch(Rectangle((left - 0.5, top - 0.5), w, h, color=COLORS["grey"], alpha=0.85))
+    axes[0].set_title(
+        f"(a) {class_names[int(maps.target[n])]}, square where (d) is lowest", fontsize=9
+    )
+    intact = maps.unoccluded[n]
+    views = [
+        (
+            maps.activation[n],
+            f"(b) map {int(maps.channel[n])}, total (intact {intact[0]:.2f})",
+            None,
+        ),
+        (maps.probability[n], f"(d) P(that class) (intact {intact[1]:.2f})", (0, 1)),
+    ]
+    for ax, (view, name, limits) in zip(axes[1:3], views, strict=True):
+        vmin, vmax = limits or (None, None)
+        image = ax.imshow(view.numpy(), cmap="viridis", extent=extent, vmin=vmin, vmax=vmax)
+        unit = "activation" if limits is None else "probability"
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label=unit)
+        ax.set_title(name, fontsize=9)
+    labels = maps.label[n]
+    present = labels.unique().tolist()
+    palette = list(COLORS.values())
+    colours = ListedColormap([palette[i % len(palette)] for i in range(len(present))])
+    codes = torch.searchsorted(torch.tensor(present), labels)
+    axes[3].imshow(codes.numpy(), cmap=colours, vmin=-0.5, vmax=len(present) - 0.5, extent=extent)
+    axes[3].set_title("(e) most probable class", fontsize=9)
+    handles = [
+        Rectangle((0, 0), 1, 1, color=colours(i), label=class_names[c])
+        for i, c in enumerate(present)
+    ]
+    axes[3].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
+    for i, ax in enumerate(axes):
+        ax.set_xlim(-0.5, picture.shape[1] - 0.5)
+        ax.set_ylim(picture.shape[0] - 0.5, -0.5)
+        where = "" if i == 0 else "square's centre, "
+        ax.set_xlabel(f"{where}column (pixels)", fontsize=8)
+        ax.set_ylabel(f"{where}row (pixels)", fontsize=8)
+        ax.grid(False)
+    if title:
+        fig.suptitle(_validate.text(title, "title"), fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def part_correspondence(
+    model: nn.Module,
+    images: torch.Tensor,
+    masks: torch.Tensor,
+    *,
+    layer: str | nn.Module,
+    baseline: float = 0.0,
+) -> float:
+    """How consistently hiding "the same part" of several images changes a layer's features.
+
+    Zeiler & Fergus (2014), Sec. 4.3 and Table 1: for each image ``i``, with
+    ``x_i`` its features at ``layer`` and ``x~_i`` those with the part hidden,
+    ``eps_i = x_i - x~_i``; then ``Delta = sum over pairs i != j of
+    H(sign(eps_i), sign(eps_j))``, ``H`` the Hamming distance. The paper does not
+    say how its values (0.067 to 0.107) are scaled; here ``H`` is the *fraction*
+    of features whose signs differ and the sum is a mean over the ordered pairs,
+    so 0 means "every image changed the same way" and the result lies in [0, 1].
+
+    Args:
+        model: any ``torch.nn.Module`` (run in eval mode, restored after).
+        images: ``(N, C, H, W)`` float tensor, ``N >= 2`` images of one kind of object.
+        masks: ``(N, H, W)`` bool tensor, True on the part to hide in each image.
+        layer: the layer (submodule or dotted name) whose output are the features.
+        baseline: the value the hidden part is set to.
+
+    Returns:
+        ``Delta``, a float in [0, 1]; lower means a more consistent change.
+    """
+    _validate.module(model)
+    _validate.tensor(images, "images", ndim=4, shape="(N, C, H, W)", floating=True)
+    _validate.tensor(masks, "masks", ndim=3, shape="(N, H, W)")
+    if masks.dtype != torch.bool or masks.shape != (len(images), *images.shape[-2:]):
+        raise ValueError(
+            f"masks must be a bool tensor of shape (N, H, W) = {(len(images), *images.shape[-2:])}, "
+            f"got {masks.dtype} {tuple(masks.shape)}"
+        )
+    if len(images) < 2:
+        raise ValueError(f"images must hold at least 2 images to compare, got {len(images)}")
+    baseline = _validate.number(baseline, "baseline")
+    _, module = _validate.submodule(model, layer)
+    features = []
+    handle = module.register_forward_hook(
+        lambda _m, _i, out: features.append(out.flatten(1).clone())
+    )
+    was_training = model.training
+    try:
+        model.eval()(images)
+        model(torch.where(masks[:, None], baseline, images))
+    finally:
+        handle.remove()
+        model.train(was_training)
+    signs = torch.sign(features[0] - features[1])  # (N, D): sign of eps_i
+    differ = (signs[:, None, :] != signs[None, :, :]).float().mean(dim=2)  # (N, N) Hamming
+    n = len(images)
+    return float(differ.sum() / (n * (n - 1)))  # the diagonal is 0

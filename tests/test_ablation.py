@@ -3,6 +3,8 @@ by hand, removal against the network rebuilt without the layer, accuracy drops a
 course_utils.metrics.topk_accuracy on that hand-made copy; and the model is never changed."""
 
 import copy
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,12 +12,15 @@ from torch import nn
 
 from course_utils.ablation import (
     feature_map_drops,
+    paper_table3,
     remove_layers,
     replace_layers,
+    retrained_variants,
     zero_feature_maps,
 )
 from course_utils.data import ImageSet
 from course_utils.metrics import topk_accuracy
+from course_utils.models import checkpoint_history
 
 
 def _model() -> nn.Sequential:
@@ -132,3 +137,37 @@ def test_bad_arguments_raise_clear_errors():
         replace_layers(model, {"2": "identity"})
     with pytest.raises(TypeError, match="^dataset"):
         feature_map_drops(model, "2", torch.zeros(3, 1, 8, 8), progress=False)
+
+
+def test_paper_table3_agrees_with_the_papers_table2():
+    # Zeiler & Fergus (2014) print three of Table 3's rows in Table 2 as well (val top-1, top-5).
+    table = paper_table3().set_index(["model", "variant"])
+    table2 = {
+        ("Krizhevsky et al. (2012)", "baseline"): (40.5, 18.1),  # "Our replication ..."
+        ("Zeiler & Fergus (2014)", "baseline"): (38.4, 16.5),  # "1 convnet as per Fig. 3"
+        ("Zeiler & Fergus (2014)", "conv3-5 bigger"): (37.5, 16.0),  # "... 512,1024,512 maps"
+    }
+    for key, (top1, top5) in table2.items():
+        assert tuple(table.loc[key, ["val_top1_error", "val_top5_error"]]) == (top1, top5)
+    assert len(table) == 12  # 7 rows for Krizhevsky et al.'s model, 5 for their own
+    assert (table["val_top5_error"] < table["val_top1_error"]).all()
+
+
+def test_retrained_variants_match_the_script_that_made_them():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    try:
+        import train_ablations
+    finally:
+        sys.path.pop(0)
+    results = retrained_variants()
+    for (model_name, variant), rows in results.groupby(["model", "variant"]):
+        built = train_ablations.build(model_name, variant, seed=0)
+        assert (rows["params"] == sum(p.numel() for p in built.parameters())).all()
+        assert sorted(rows["seed"]) == [0, 1, 2]
+    assert set(results["variant"]) == set(train_ablations.VARIANTS)
+    # Same recipe and seed as the shipped checkpoint: close to its final test accuracy.
+    history = checkpoint_history()
+    shipped = history[history["model"] == "small_alexnet"]["test_accuracy"].iloc[-1]
+    ours = results.query("model == 'small_alexnet' and variant == 'baseline' and seed == 0")
+    assert abs(float(ours["test_accuracy"].iloc[0]) - shipped) <= 0.02
+    assert results[["train_accuracy", "test_accuracy"]].stack().between(0, 1).all()

@@ -2,12 +2,19 @@
 positions (one forward pass per position, written out here), the attribution against
 Captum's ``Occlusion``, and a hand-worked example."""
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 from captum.attr import Occlusion
 from torch import nn
 
-from course_utils.occlusion import occlusion_attribution, occlusion_maps, window_starts
+from course_utils.occlusion import (
+    occlusion_attribution,
+    occlusion_maps,
+    part_correspondence,
+    plot_maps,
+    window_starts,
+)
 
 
 def _small_model(seed: int = 0) -> nn.Sequential:
@@ -194,3 +201,59 @@ def test_bad_arguments_raise_clear_errors():
         occlusion_attribution(None, images, 0, **kwargs)
     with pytest.raises(ValueError, match="^memory_mb"):
         occlusion_attribution(model, images, 0, memory_mb=0, **kwargs)
+
+
+def test_part_correspondence_equals_a_naive_double_loop():
+    model = _small_model()
+    images = _images(4)
+    masks = torch.zeros(4, 11, 9, dtype=torch.bool)
+    for n in range(4):
+        masks[n, n : n + 4, 2 : 2 + n + 2] = True
+    ours = part_correspondence(model, images, masks, layer="3", baseline=0.5)
+    with torch.no_grad():
+        before = model.eval()[:4](images).flatten(1)
+        hidden = images.clone()
+        for n in range(4):
+            hidden[n, :, masks[n]] = 0.5
+        after = model[:4](hidden).flatten(1)
+    total = 0.0
+    for i in range(4):
+        for j in range(4):
+            if i != j:
+                a, b = torch.sign(before[i] - after[i]), torch.sign(before[j] - after[j])
+                total += float((a != b).sum()) / len(a)
+    assert ours == pytest.approx(total / 12)
+
+
+def test_part_correspondence_hand_worked():
+    # Features are the pixels. Signs of eps: (+, +, 0, -), (+, -, 0, -), (+, +, +, -):
+    # pairs differ in 1, 1 and 2 of 4 places -> mean (1/4 + 1/4 + 2/4) / 3 = 1/3.
+    model = nn.Sequential(nn.Flatten(), nn.Identity())
+    images = torch.tensor([[1.0, 1, 1, -1], [1, -1, 5, -1], [1, 1, 1, -1]]).reshape(3, 1, 1, 4)
+    masks = torch.tensor([[1, 1, 0, 1], [1, 1, 0, 1], [1, 1, 1, 1]], dtype=torch.bool)[:, None]
+    assert part_correspondence(model, images, masks, layer="1") == pytest.approx(1 / 3)
+
+
+def test_plot_maps_draws_the_three_views():
+    model = _small_model()
+    images = _images()
+    maps = occlusion_maps(model, images, 1, layer="1", window=3, stride=2)
+    fig = plot_maps(maps, images[:, :1], ["a", "b", "c", "d"], row=1, title="test")
+    axes = fig.axes
+    assert [ax.get_title()[:3] for ax in axes[:4]] == ["(a)", "(b)", "(d)", "(e)"]
+    shown = axes[2].images[0].get_array()
+    torch.testing.assert_close(torch.as_tensor(shown.data), maps.probability[1])
+    plt.close(fig)
+    with pytest.raises(TypeError, match="^maps"):
+        plot_maps(images, images, ["a"])
+    with pytest.raises(ValueError, match="^row"):
+        plot_maps(maps, images, ["a", "b", "c", "d"], row=2)
+
+
+def test_part_correspondence_bad_arguments():
+    model = _small_model()
+    images = _images(2)
+    with pytest.raises(ValueError, match="^masks"):
+        part_correspondence(model, images, torch.zeros(2, 11, 9), layer="1")
+    with pytest.raises(ValueError, match="^images"):
+        part_correspondence(model, images[:1], torch.zeros(1, 11, 9, dtype=torch.bool), layer="1")
