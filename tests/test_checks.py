@@ -85,6 +85,15 @@ HAND_WORKED = {
     # windows h -> (h - 1) * stride + kernel: conv2 (5, 2), pool (3, 2), conv1 (7, 2)
     "deconvnet-3": ((((1 - 1) * 2 + 5) - 1) * 2 + 3 - 1) * 2 + 7,
     "deconvnet-4": 0.5 + 3.0,  # relu(g) where x > 0: only g = 0.5 (x = 0.5) and g = 3 (x = 1)
+    # Occlusion chapter. Captum's placement: 1 + ceil((28 - 5) / 2) = 13 positions per side
+    "occlusion-1": (1 + -(-(28 - 5) // 2)) ** 2,
+    # starts 0, 3, ..., 21; those with s <= 13 <= s + 6 are 9 and 12: 2 per axis
+    "occlusion-2": 2 * 2,
+    # small AlexNet by hand: conv1-5 3904 + 38448 + 27712 + 36928 + 27696, fc6 6272,
+    # fc7 16512, fc8 1290 parameters (SmallNet's docstring gives the layer sizes)
+    "occlusion-3": (6272 + 16512) / (3904 + 38448 + 27712 + 36928 + 27696 + 6272 + 16512 + 1290),
+    # pairs (1, 2), (1, 3), (2, 3) differ in 1, 1 and 2 of 4 signs; each pair counted twice
+    "occlusion-4": 2 * (1 / 4 + 1 / 4 + 2 / 4) / 6,
 }
 
 
