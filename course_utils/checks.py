@@ -49,7 +49,7 @@ from importlib import resources
 import numpy as np
 import torch
 
-from . import normalization
+from . import metrics, normalization
 
 __all__ = [
     "EXTRA_DECIMALS",
@@ -317,10 +317,37 @@ def _grouped_reference(in_channels: int, out_channels: int, kernel: int, groups:
     return sum(p.numel() for p in conv.parameters())
 
 
+def _match_case(generator: torch.Generator) -> tuple[tuple, dict]:
+    boxes = int(torch.randint(1, 7, (1,), generator=generator))
+    ious = (0.05 + 0.95 * torch.rand(boxes, generator=generator, dtype=torch.float64)).numpy()
+    taken = (torch.rand(boxes, generator=generator) < 0.3).numpy()
+    threshold = float(0.1 + 0.8 * torch.rand(1, generator=generator, dtype=torch.float64))
+    return (ious, taken, threshold), {}
+
+
+def _match_reference(ious: np.ndarray, taken: np.ndarray, threshold: float) -> int:
+    """:func:`course_utils.metrics.match_detections` on boxes built to have these IoUs.
+
+    The detection is ``(0, 0, 1, 1)``; ground-truth box ``j`` is ``(0, 0, 1 / iou_j, 1)``,
+    whose IoU with it is ``iou_j``. Each taken box is first matched by a detection
+    identical to it, with a higher score.
+    """
+    gt_boxes = np.stack([np.zeros_like(ious), np.zeros_like(ious), 1 / ious, np.ones_like(ious)], 1)
+    det_boxes = np.concatenate([gt_boxes[taken], [[0.0, 0.0, 1.0, 1.0]]])
+    scores = np.r_[np.ones(int(taken.sum())), 0.0]
+    same = np.zeros(len(det_boxes), dtype=int)
+    matched = metrics.match_detections(
+        same, same, det_boxes, scores, np.zeros(len(ious), int), np.zeros(len(ious), int),
+        gt_boxes, iou_threshold=threshold,
+    )  # fmt: skip
+    return int(matched[-1])
+
+
 # id -> (reference, a function making one random test case from a generator)
 _FUNCTION_TESTS: dict[str, tuple[Callable, Callable]] = {
     "alexnet-lrn": (_lrn_reference, _lrn_case),
     "alexnet-groups": (_grouped_reference, _grouped_case),
+    "metrics-match": (_match_reference, _match_case),
 }
 
 
@@ -378,4 +405,6 @@ def _same(got, expected) -> bool:
 def _describe(value) -> str:
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=3, separator=", ")
     return repr(value)

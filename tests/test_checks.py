@@ -112,9 +112,16 @@ def grouped_parameters_by_hand(in_channels, out_channels, kernel, groups):
     return out_channels * (in_channels // groups) * kernel * kernel + out_channels
 
 
+def match_one_by_hand(ious, taken, threshold):
+    """Russakovsky et al. Sec. 4.3 / the ILSVRC devkit: the free box with the highest IoU."""
+    free = [j for j in range(len(ious)) if not taken[j] and ious[j] >= threshold and ious[j] > 0]
+    return max(free, key=lambda j: (ious[j], -j)) if free else -1
+
+
 HAND_WORKED_FUNCTIONS = {
     "alexnet-lrn": lrn_by_hand,
     "alexnet-groups": grouped_parameters_by_hand,
+    "metrics-match": match_one_by_hand,
 }
 
 
@@ -349,6 +356,12 @@ def test_a_wrong_function_gets_the_failing_input(capsys):
         return out_channels * in_channels * kernel * kernel + out_channels
 
     assert check_function("alexnet-groups", dense) is False
+
+    def voc(ious, taken, threshold):  # PASCAL VOC's devkit: only the best-overlapping box
+        best = int(np.argmax(ious))
+        return best if not taken[best] and ious[best] >= threshold else -1
+
+    assert check_function("metrics-match", voc, trials=200) is False
 
 
 def test_a_crashing_or_missing_function_is_reported(capsys):
