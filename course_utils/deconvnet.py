@@ -31,9 +31,9 @@ Going down through the layers a unit's signal was computed with:
   model with normalisation layers, with ``lrn="gradient"``; see below).
 
 **Local response normalisation.** The course's AlexNet and ZFNet normalise after
-conv1 and conv2. The paper's deconvnet reverses only unpooling, rectification
-and filtering, so by default (``lrn="identity"``) the signal passes through a
-normalisation layer unchanged. ``lrn="gradient"`` multiplies it by the layer's
+conv1 and conv2. The paper describes only unpooling, rectification and
+filtering, and says nothing of normalisation, so by default (``lrn="identity"``)
+the signal passes through a normalisation layer unchanged. ``lrn="gradient"`` multiplies it by the layer's
 true Jacobian (transposed) instead, which is what autograd and Captum do; with
 ``rule="gradient"`` that gives the exact gradient of the whole network.
 
@@ -409,7 +409,8 @@ class DeconvNet:
             top: a table with columns ``image``, ``channel``, ``row``, ``column``,
                 one unit per row, e.g. from :func:`top_activations`.
             rule: as in :meth:`project`.
-            batch_size: units projected at once (memory only; results do not depend on it).
+            batch_size: images that go up, and units that come down, at once (memory
+                only; results do not depend on it).
             progress: show a progress bar.
 
         Returns:
@@ -432,19 +433,21 @@ class DeconvNet:
         channels = torch.tensor(top["channel"].to_numpy(dtype="int64", copy=True))
         positions = torch.tensor(top[["row", "column"]].to_numpy(dtype="int64", copy=True))
         pixels = None
-        # Batches of units from as few images as possible: each image goes up once per batch.
-        order = torch.argsort(image_index, stable=True)
-        for units in tqdm(order.split(batch_size), desc=f"projecting {name}", disable=not progress):
-            used, local = torch.unique(image_index[units], return_inverse=True)
-            batch = _as_features_see_them(self.model, _images_at(images, used))
+        # Images go up batch_size at a time, each once; their units come down
+        # batch_size at a time, each unit with its own image's records.
+        used = torch.unique(image_index)
+        for some in tqdm(used.split(batch_size), desc=f"projecting {name}", disable=not progress):
+            batch = _as_features_see_them(self.model, _images_at(images, some))
             maps, records = _forward(layers, batch)
             if pixels is None:
                 _check_units(top, maps.shape[1:], name)
                 pixels = batch.new_zeros(len(top), *batch.shape[1:])
-            window = _project_down(
-                layers, records, maps, local, channels[units], positions[units], rule, self.lrn
-            )
-            _paste(pixels, units, *window)
+            for units in torch.isin(image_index, some).nonzero()[:, 0].split(batch_size):
+                local = torch.searchsorted(some, image_index[units])  # row in this batch
+                window = _project_down(
+                    layers, records, maps, local, channels[units], positions[units], rule, self.lrn
+                )
+                _paste(pixels, units, *window)
         return pixels
 
 

@@ -108,6 +108,17 @@ def test_given_position_and_the_layer_as_a_module():
     torch.testing.assert_close(ours, expected, rtol=1e-10, atol=1e-12)
 
 
+def test_nested_sequential_blocks():
+    flat = _random_net()
+    nested = nn.Sequential(flat[:3], nn.Sequential(*flat[3:6]), flat[6:])  # same modules
+    images = _images()
+    output = flat[:5](images)
+    rows, cols, _ = _strongest(output, channel=4)
+    expected = _autograd_projection(flat, images, 4, 4, rows, cols)
+    ours = DeconvNet(nested).project(images, "1.1", 4, rule="gradient")  # the ReLU after conv2
+    torch.testing.assert_close(ours, expected, rtol=1e-10, atol=1e-12)
+
+
 class _LRNWithIdentityGradient(nn.Module):
     """LRN's value on the way up, the identity on the way down (the paper's deconvnet)."""
 
