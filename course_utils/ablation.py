@@ -60,7 +60,9 @@ def _channels(channels) -> list[int]:
 
 
 @contextmanager
-def zero_feature_maps(model: nn.Module, layer: str | nn.Module, channels) -> Iterator[nn.Module]:
+def zero_feature_maps(
+    model: nn.Module, layer: str | nn.Module, channels
+) -> Iterator[torch.nn.Module]:
     """Inside the ``with`` block, ``layer`` outputs zeros in the maps ``channels``.
 
     Args:
@@ -192,9 +194,10 @@ def feature_map_drops(
         progress: show a progress bar over the channels.
 
     Returns:
-        One row per channel: ``channel``, ``accuracy`` (fraction in [0, 1] with
-        that map zeroed) and ``drop`` (accuracy of the intact model minus it;
-        negative when silencing the map helps), sorted by channel.
+        A table with one row per channel and the columns ``channel``,
+        ``accuracy`` (fraction in [0, 1] with that map zeroed) and ``drop``
+        (accuracy of the intact model minus it; negative when silencing the map
+        helps), sorted by channel.
     """
     _validate.module(model)
     name, module = _validate.submodule(model, layer)

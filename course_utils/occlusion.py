@@ -115,7 +115,8 @@ def _check_target(target, num_images: int, num_classes: int) -> torch.Tensor:
         target = torch.full((num_images,), _validate.integer(target, "target"))
     if target.min() < 0 or target.max() >= num_classes:
         raise ValueError(
-            f"target must be a class in [0, {num_classes}), got {target.min()}..{target.max()}"
+            f"target must be a class in [0, {num_classes}), got values from "
+            f"{int(target.min())} to {int(target.max())}"
         )
     return target
 
