@@ -332,7 +332,7 @@ class DeconvNet:
         pixels = DeconvNet(model).project(images, "features.8", channel=5)  # (N, 1, 64, 64)
     """
 
-    def __init__(self, model: nn.Module, *, lrn: str = "identity"):
+    def __init__(self, model: torch.nn.Module, *, lrn: str = "identity"):
         self.model = _validate.module(model, "model")
         self.lrn = _validate.one_of(lrn, "lrn", ("identity", "gradient"))
 
