@@ -203,8 +203,8 @@ def occlusion_maps(
             feature map is watched; its output is ``(N, C', H', W')``.
         window: side of the square, pixels: an int or ``(height, width)``.
         stride: step between positions, pixels, ``1 <= stride <= window``.
-        baseline: the square's value (the paper's grey: the mean pixel, 0 for
-            mean-subtracted inputs).
+        baseline: the square's value. The paper's square is "grey"; for inputs
+            with the mean subtracted (as the paper's), 0 is the mean pixel.
         channel: the feature map to watch; ``None`` picks, for each image, the
             map whose largest activation on the unoccluded image is highest
             ("the strongest response", the paper's choice).
