@@ -26,8 +26,10 @@ the form scikit-learn takes.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.collections import LineCollection
 
 from . import _validate
 
@@ -38,6 +40,8 @@ __all__ = [
     "fisher_vector",
     "gradients",
     "hog",
+    "patches",
+    "plot_hog",
 ]
 
 _CHUNK = 256  # images encoded at a time
@@ -138,6 +142,25 @@ def dense_descriptors(images, cell: int = 4, block: int = 2, orientations: int =
     return descriptors / np.sqrt((descriptors**2).sum(-1, keepdims=True) + eps**2)
 
 
+def patches(images, cell: int = 4, block: int = 2) -> np.ndarray:
+    """The pixels each of :func:`dense_descriptors` describes, in the same order.
+
+    Returns:
+        ``(N, P, block * cell, block * cell)`` float64 array: the square of
+        ``block x block`` cells at each descriptor position, for showing what a
+        descriptor, or a visual word, looks like.
+    """
+    x = _images(images)
+    cell = _validate.integer(cell, "cell", min=1)
+    block = _validate.integer(block, "block", min=1)
+    side = block * cell
+    if side > min(x.shape[1:]):
+        raise ValueError(f"block * cell must be at most the image size, got {side}")
+    rows, cols = x.shape[1] // cell - block + 1, x.shape[2] // cell - block + 1
+    windows = np.lib.stride_tricks.sliding_window_view(x, (side, side), axis=(1, 2))
+    return windows[:, : rows * cell : cell, : cols * cell : cell].reshape(len(x), -1, side, side)
+
+
 def hog(images, cell: int = 4, block: int = 2, orientations: int = 9) -> np.ndarray:
     """Histogram of oriented gradients (Dalal & Triggs 2005): every block, in a fixed order.
 
@@ -234,3 +257,40 @@ def fisher_vector(descriptors, weights, means, variances) -> np.ndarray:
     fv = np.concatenate(parts)
     fv = np.sign(fv) * np.sqrt(np.abs(fv))
     return fv / np.maximum(np.linalg.norm(fv, axis=1, keepdims=True), 1e-12)
+
+
+def plot_hog(
+    image, *, cell: int = 4, orientations: int = 9, ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Draw an image's cell histograms: in each cell, one line per orientation bin.
+
+    Each line runs along the edge direction of its bin (perpendicular to the
+    gradient), through the cell's centre; its opacity is the bin's value over the
+    largest bin of the image. Axes in pixels, as in ``imshow`` of the image.
+
+    Args:
+        image: one ``(H, W)`` (or ``(1, H, W)``) float image.
+        cell, orientations: as in :func:`cell_histograms`.
+        ax: where to draw (the current axes if ``None``).
+
+    Returns:
+        The axes.
+    """
+    image = torch.as_tensor(image)
+    histograms = cell_histograms(image.reshape(1, *image.shape[-2:]), cell, orientations)[0]
+    ax = plt.gca() if ax is None else ax
+    height, width = histograms.shape[0] * cell, histograms.shape[1] * cell
+    ax.imshow(np.zeros((height, width)), cmap="gray", vmin=0, vmax=1)
+    angles = np.pi * (np.arange(orientations) + 0.5) / orientations  # bin centres
+    # gradient direction (row, col) = (sin a, cos a); the edge runs along (cos a, -sin a)
+    d_row, d_col = 0.45 * cell * np.cos(angles), -0.45 * cell * np.sin(angles)
+    segments, alphas = [], []
+    for (row, col, b), value in np.ndenumerate(histograms):
+        y, x = row * cell + (cell - 1) / 2, col * cell + (cell - 1) / 2
+        segments.append([(x - d_col[b], y - d_row[b]), (x + d_col[b], y + d_row[b])])
+        alphas.append(value)
+    colours = np.ones((len(alphas), 4))
+    colours[:, 3] = np.asarray(alphas) / max(max(alphas), 1e-12)
+    ax.add_collection(LineCollection(segments, colors=colours, linewidths=1.5))
+    ax.grid(False)
+    return ax

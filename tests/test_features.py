@@ -1,8 +1,10 @@
 """Tests of course_utils.features against scikit-image, scikit-learn, autograd and hand-worked cases."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from matplotlib.collections import LineCollection
 from skimage.feature import hog as skimage_hog
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
@@ -14,6 +16,8 @@ from course_utils.features import (
     fisher_vector,
     gradients,
     hog,
+    patches,
+    plot_hog,
 )
 
 
@@ -149,3 +153,28 @@ def test_bad_arguments_are_refused():
         fisher_vector(np.zeros((1, 3, 4)), [0.5, 0.5], np.zeros((2, 3)), np.ones((2, 3)))
     with pytest.raises(ValueError, match="^weights"):
         fisher_vector(np.zeros((1, 3, 1)), [1.0], [[0.0]], [[0.0]])
+
+
+def test_patches_are_the_pixels_of_each_descriptor_position():
+    images = _images(2, size=28)
+    pixels = patches(images, cell=4, block=2)
+    assert pixels.shape[:2] == dense_descriptors(images).shape[:2] == (2, 36)
+    for position, (row, col) in ((0, (0, 0)), (7, (1, 1)), (35, (5, 5)), (11, (1, 5))):
+        np.testing.assert_array_equal(
+            pixels[1, position], images[1, 4 * row : 4 * row + 8, 4 * col : 4 * col + 8]
+        )
+
+
+def test_plot_hog_draws_one_line_per_bin_along_the_edges():
+    image = np.zeros((8, 8))
+    image[:, 4:] = 1.0  # a vertical edge: horizontal gradient, bin 0 of 4
+    ax = plot_hog(image, cell=4, orientations=4)
+    (lines,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    segments = lines.get_segments()
+    assert len(segments) == 2 * 2 * 4
+    alphas = lines.get_colors()[:, 3]
+    strongest = segments[int(np.argmax(alphas))]
+    # the strongest line is (nearly) vertical: it follows the edge, not the gradient
+    assert abs(strongest[1][0] - strongest[0][0]) < 0.5 * abs(strongest[1][1] - strongest[0][1])
+    assert alphas.max() == 1.0
+    plt.close("all")
