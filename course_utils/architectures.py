@@ -19,6 +19,8 @@ parameters without allocating them.
 
 from __future__ import annotations
 
+from importlib import resources
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
@@ -39,7 +41,9 @@ __all__ = [
     "SmallResNet",
     "conv_stack",
     "ilsvrc_networks",
+    "load_degradation_histories",
     "plain_net",
+    "plot_degradation",
     "plot_networks_by_year",
     "residual_net",
     "se_resnet50",
@@ -155,6 +159,75 @@ def plain_net(depth: int, **kwargs) -> SmallResNet:
 def residual_net(depth: int, **kwargs) -> SmallResNet:
     """The residual network of ``depth`` weight layers (ResNet-20 for ``depth=20``, ...)."""
     return SmallResNet(depth, residual=True, **kwargs)
+
+
+def load_degradation_histories() -> pd.DataFrame:
+    """Training histories of plain and residual networks, shipped with ``course_utils``.
+
+    Written by ``scripts/train_degradation.py`` (its docstring gives the recipe): one
+    row per ``network`` (``"plain"`` or ``"residual"``), ``depth``, ``seed`` and
+    ``epoch``, with ``train_loss`` (mean cross-entropy over the epoch's steps, nats),
+    ``train_accuracy`` (fraction right during the epoch), ``test_accuracy``
+    (fraction, after the epoch) and ``seconds``.
+    """
+    with (resources.files("course_utils") / "_data" / "degradation.csv").open("r") as f:
+        return pd.read_csv(f)
+
+
+def plot_degradation(histories: pd.DataFrame) -> plt.Figure:
+    """Training loss by epoch (left) and final training error by depth (right).
+
+    Left: the mean over seeds of each network's training loss, plain dashed and
+    residual solid, one colour per depth. Right: the training error (%) of the last
+    epoch against depth, one small marker per seed and a line through the means.
+
+    Args:
+        histories: the table of :func:`load_degradation_histories`.
+    """
+    depths = sorted(histories["depth"].unique())
+    colours = [COLORS["sky"], COLORS["blue"], COLORS["vermillion"], COLORS["green"], COLORS["grey"]]
+    palette = dict(zip(depths, colours, strict=False))  # up to five depths get their own colour
+    styles = {"plain": "--", "residual": "-"}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    mean = histories.groupby(["network", "depth", "epoch"], as_index=False)["train_loss"].mean()
+    for (network, depth), rows in mean.groupby(["network", "depth"]):
+        left.plot(
+            rows["epoch"],
+            rows["train_loss"],
+            styles[network],
+            color=palette[depth],
+            lw=2,
+            label=f"{network}-{depth}",
+        )
+    left.set_yscale("log")
+    left.set_xlabel("epoch")
+    left.set_ylabel("training loss (nats, log scale)")
+    left.set_title("Training loss, mean over seeds")
+    left.legend(ncol=2, fontsize=8)
+    last = histories[histories["epoch"] == histories["epoch"].max()]
+    last = last.assign(train_error=100 * (1 - last["train_accuracy"]))
+    for network, colour in (("plain", COLORS["orange"]), ("residual", COLORS["blue"])):
+        rows = last[last["network"] == network]
+        right.plot(rows["depth"], rows["train_error"], "o", color=colour, ms=4, alpha=0.6)
+        means = rows.groupby("depth")["train_error"].mean()
+        right.plot(
+            means.index,
+            means.values,
+            styles[network],
+            marker="o",
+            color=colour,
+            lw=2,
+            label=network,
+        )
+    right.set_xscale("log")
+    right.set_xticks(depths, [str(d) for d in depths])
+    right.minorticks_off()
+    right.set_xlabel("depth (weight layers, log scale)")
+    right.set_ylabel("training error in the last epoch (%)")
+    right.set_title("Deeper: better or worse?")
+    right.legend()
+    fig.tight_layout()
+    return fig
 
 
 def conv_stack(channels: int, kernel_size: int = 3, layers: int = 1) -> nn.Sequential:
@@ -297,7 +370,7 @@ def ilsvrc_networks() -> pd.DataFrame:
     describe them (:mod:`course_utils.models`), torchvision's GoogLeNet (without its
     training-only auxiliary classifiers), VGG-16 and ResNet-152. Depth (weight layers
     along the longest path) is the papers' own count. The 2013 winner (Clarifai) did
-    not publish its network; ZFNet, from the same author, stands for it. The 2016
+    not publish its network; ZFNet, the line its networks came from, stands for it. The 2016
     winner was an ensemble of different networks and SENet-154 (2017) is not in
     torchvision, so neither has a row.
 
@@ -354,7 +427,7 @@ def plot_networks_by_year(networks: pd.DataFrame | None = None) -> plt.Figure:
     top.plot(best["year"], best["top5_error"], "o-", color=COLORS["blue"], lw=2)
     for _, row in best.iterrows():
         top.annotate(
-            f"{row['top5_error']:.1f}",
+            f"{row['top5_error']:g}",
             (row["year"], row["top5_error"]),
             xytext=(0, 6),
             textcoords="offset points",
@@ -387,8 +460,25 @@ def plot_networks_by_year(networks: pd.DataFrame | None = None) -> plt.Figure:
                     textcoords="offset points",
                     fontsize=8,
                 )
+    notes = {2016: "ensemble of\nmixed networks", 2017: "SENet-154, not\nin torchvision"}
+    for year in sorted(set(best["year"]) - set(networks["year"])):
+        note = "hand-crafted\nfeatures" if year < 2012 else notes.get(year, "")
+        for axis in (middle, bottom):
+            axis.text(
+                year,
+                0.5,
+                note,
+                transform=axis.get_xaxis_transform(),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color=COLORS["grey"],
+            )
     middle.set_yscale("log")
     middle.set_ylim(5, 400)
+    depths = sorted(networks["depth"].unique())
+    middle.set_yticks(depths, [str(d) for d in depths])
+    middle.minorticks_off()
     middle.set_ylabel("depth\n(weight layers)")
     middle.legend(loc="upper left")
     bottom.set_ylim(0, networks["parameters"].max() / 1e6 * 1.2)

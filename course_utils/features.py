@@ -207,8 +207,10 @@ def bag_of_words(descriptors, vocabulary) -> np.ndarray:
 def fisher_vector(descriptors, weights, means, variances) -> np.ndarray:
     r"""Improved Fisher vector of each image under a diagonal Gaussian mixture.
 
-    Perronnin, Sánchez & Mensink (2010), Eq. 7-8 with their power and L2
-    normalisation; Sánchez et al. (2013), Sec. 3. With posteriors
+    The gradient of the mixture's log-likelihood with respect to its means and
+    standard deviations, scaled as in Perronnin, Sánchez & Mensink (2010) and
+    Sánchez et al. (2013), with the "improved" power and L2 normalisation of the
+    former. With posteriors
     :math:`\gamma_t(k)` of descriptor :math:`x_t` (one of :math:`T`) for
     Gaussian :math:`k`:
 

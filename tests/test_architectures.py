@@ -1,6 +1,7 @@
 """Tests of course_utils.architectures against the papers' counts, torchvision and autograd."""
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,7 +15,9 @@ from course_utils.architectures import (
     NaiveInception,
     conv_stack,
     ilsvrc_networks,
+    load_degradation_histories,
     plain_net,
+    plot_degradation,
     plot_networks_by_year,
     residual_net,
     se_resnet50,
@@ -188,3 +191,37 @@ def test_bad_arguments_are_refused():
         conv_stack(4, kernel_size=4)
     with pytest.raises(ValueError, match="^reduction"):
         se_resnet50(reduction=0)
+
+
+def test_shipped_degradation_histories_are_complete():
+    # scripts/train_degradation.py: every network, depth and seed has all its epochs, and every
+    # network and depth has the same number of seeds.
+    histories = load_degradation_histories()
+    assert set(histories["network"]) == {"plain", "residual"}
+    runs = histories.groupby(["network", "depth", "seed"])["epoch"].apply(list)
+    epochs = list(range(1, histories["epoch"].max() + 1))
+    assert all(run == epochs for run in runs)
+    assert runs.groupby(["network", "depth"]).size().nunique() == 1  # same seeds everywhere
+    assert histories[["train_accuracy", "test_accuracy"]].stack().between(0, 1).all()
+
+
+def test_plot_degradation_draws_one_curve_per_network():
+    rows = [
+        {
+            "network": n,
+            "depth": d,
+            "seed": s,
+            "epoch": e,
+            "train_loss": 1 / e,
+            "train_accuracy": 0.5,
+        }
+        for n in ("plain", "residual")
+        for d in (8, 20)
+        for s in (0, 1)
+        for e in (1, 2, 3)
+    ]
+    fig = plot_degradation(pd.DataFrame(rows))
+    left, right = fig.axes
+    assert len(left.get_lines()) == 4  # plain-8, plain-20, residual-8, residual-20
+    assert right.get_ylabel().startswith("training error")
+    plt.close(fig)
