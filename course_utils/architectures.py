@@ -200,6 +200,9 @@ def plot_degradation(histories: pd.DataFrame) -> plt.Figure:
             label=f"{network}-{depth}",
         )
     left.set_yscale("log")
+    ticks = [0.2, 0.3, 0.5, 1, 2]
+    left.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    left.minorticks_off()
     left.set_xlabel("epoch")
     left.set_ylabel("training loss (nats, log scale)")
     left.set_title("Training loss, mean over seeds")

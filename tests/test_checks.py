@@ -94,6 +94,16 @@ HAND_WORKED = {
     "occlusion-3": (6272 + 16512) / (3904 + 38448 + 27712 + 36928 + 27696 + 6272 + 16512 + 1290),
     # pairs (1, 2), (1, 3), (2, 3) differ in 1, 1 and 2 of 4 signs; each pair counted twice
     "occlusion-4": 2 * (1 / 4 + 1 / 4 + 2 / 4) / 6,
+    # After ZFNet. VGG-19 conv5_4 (Simonyan & Zisserman Table 1, E): r += (k - 1) j, j *= s;
+    # 3x3 convs in blocks of 2, 2, 4, 4, 4 add 2j each; the four 2x2/2 pools add j = 1, 2, 4, 8
+    "after-1": 1 + 2 * (2 * 1 + 2 * 2 + 4 * 4 + 4 * 8 + 4 * 16) + (1 + 2 + 4 + 8),
+    # inception (3a) 5x5 branch, Szegedy et al. Table 1 columns: 192 in, reduce to 16, 32 out
+    "after-2": (28 * 28 * 32 * 25 * 192) / (28 * 28 * 16 * 192 + 28 * 28 * 32 * 25 * 16),
+    # He et al. Sec. 4.2, n = 18 (Table 6: 1.7 M): 3x3 weights / 9, BN 2 per channel, FC 64 -> 10
+    "after-3": (9 * (48 + 256 * 36 + 512 + 1024 * 35 + 2048 + 4096 * 35) + 2 * 4048 + 650) / 1e6,
+    # course_utils/_data/degradation.csv, plain-56, mean train_accuracy over seeds 0-2 by epoch:
+    # 0.124, 0.250, 0.403, 0.489, 0.557, ... (scripts/train_degradation.py)
+    "after-4": 5,
 }
 
 
