@@ -4,13 +4,19 @@
 
 Zeiler & Fergus (2014), Sec. 5.1 and Table 3, removed or resized layers of
 their ImageNet models and retrained each variant from scratch. This script does
-the same at small scale: each variant of ``course_utils.models.small_alexnet``
-below (layers numbered as in the paper: 1-5 convolutional, 6-7 fully connected)
-is built with :func:`course_utils.ablation.replace_layers` /
+the same at small scale: each variant below of ``course_utils.models.small_alexnet``
+(or ``small_zfnet``; layers numbered as in the paper: 1-5 convolutional, 6-7
+fully connected) is built with :func:`course_utils.ablation.replace_layers` /
 :func:`~course_utils.ablation.remove_layers`, initialised as ``SmallNet`` is
-(He et al. 2015; new layers too), and trained on the embedded Fashion-MNIST subset (6,000
-images) with the recipe of the shipped checkpoints (``scripts/train_checkpoints.py``:
+(He et al. 2015; new layers too), and trained on the embedded Fashion-MNIST
+subset (6,000 images) with the recipe of the shipped checkpoints (``scripts/train_checkpoints.py``:
 12 epochs, SGD, cosine schedule, ZFNet's filter renormalisation), once per seed.
+
+The shipped results add the size changes on the small ZFNet, as the paper
+made them on its own model::
+
+    nice -n 10 python scripts/train_ablations.py --models small_zfnet --variants \
+        baseline "fc6-7 x1/2" "fc6-7 x2" "conv3-5 bigger" "conv3-5 bigger, fc6-7 x2"
 
 It writes ``course_utils/_data/ablations.csv``, one row per model, variant and
 seed: the paper's description of the variant, the number of parameters, the
