@@ -104,6 +104,63 @@ HAND_WORKED = {
     # course_utils/_data/degradation.csv, plain-56, mean train_accuracy over seeds 0-2 by epoch:
     # 0.124, 0.250, 0.403, 0.489, 0.557, ... (scripts/train_degradation.py)
     "after-4": 5,
+    # Before 2012. Dalal & Triggs: 8 x 16 cells, 7 x 15 block positions of 2 x 2 x 9 numbers
+    "before-1": 7 * 15 * 2 * 2 * 9,
+    "before-2": (28 // 2 - 4 + 1) ** 2,  # 14 cells per side, blocks of 4 at 11 positions
+    "before-3": 0.2 / (2 * 0.2**2) ** 0.5,  # [3, 4] / 5 = [0.6, 0.8] -> [0.2, 0.2] -> 1 / sqrt 2
+}
+
+
+def lrn_by_hand(a):
+    """Krizhevsky et al. Sec. 3.3, written as a loop over maps (k=2, n=5, alpha=1e-4, beta=0.75)."""
+    out = torch.empty_like(a)
+    maps = a.shape[1]
+    for i in range(maps):
+        window = a[:, max(0, i - 2) : min(maps - 1, i + 2) + 1]
+        out[:, i] = a[:, i] / (2 + 1e-4 * (window**2).sum(dim=1)) ** 0.75
+    return out
+
+
+def grouped_parameters_by_hand(in_channels, out_channels, kernel, groups):
+    """Each of the out_channels kernels sees in_channels / groups maps; one bias each."""
+    return out_channels * (in_channels // groups) * kernel * kernel + out_channels
+
+
+def match_one_by_hand(ious, taken, threshold):
+    """Russakovsky et al. Sec. 4.3 / the ILSVRC devkit: the free box with the highest IoU."""
+    free = [j for j in range(len(ious)) if not taken[j] and ious[j] >= threshold and ious[j] > 0]
+    return max(free, key=lambda j: (ious[j], -j)) if free else -1
+
+
+HAND_WORKED_FUNCTIONS = {
+    "alexnet-lrn": lrn_by_hand,
+    "before-3": 0.2 / (2 * 0.2**2) ** 0.5,  # [3, 4] / 5 = [0.6, 0.8] -> [0.2, 0.2] -> 1 / sqrt 2
+}
+
+
+def lrn_by_hand(a):
+    """Krizhevsky et al. Sec. 3.3, written as a loop over maps (k=2, n=5, alpha=1e-4, beta=0.75)."""
+    out = torch.empty_like(a)
+    maps = a.shape[1]
+    for i in range(maps):
+        window = a[:, max(0, i - 2) : min(maps - 1, i + 2) + 1]
+        out[:, i] = a[:, i] / (2 + 1e-4 * (window**2).sum(dim=1)) ** 0.75
+    return out
+
+
+def grouped_parameters_by_hand(in_channels, out_channels, kernel, groups):
+    """Each of the out_channels kernels sees in_channels / groups maps; one bias each."""
+    return out_channels * (in_channels // groups) * kernel * kernel + out_channels
+
+
+def match_one_by_hand(ious, taken, threshold):
+    """Russakovsky et al. Sec. 4.3 / the ILSVRC devkit: the free box with the highest IoU."""
+    free = [j for j in range(len(ious)) if not taken[j] and ious[j] >= threshold and ious[j] > 0]
+    return max(free, key=lambda j: (ious[j], -j)) if free else -1
+
+
+HAND_WORKED_FUNCTIONS = {
+    "alexnet-lrn": lrn_by_hand,
 }
 
 
