@@ -134,59 +134,6 @@ def match_one_by_hand(ious, taken, threshold):
 
 HAND_WORKED_FUNCTIONS = {
     "alexnet-lrn": lrn_by_hand,
-    "before-3": 0.2 / (2 * 0.2**2) ** 0.5,  # [3, 4] / 5 = [0.6, 0.8] -> [0.2, 0.2] -> 1 / sqrt 2
-}
-
-
-def lrn_by_hand(a):
-    """Krizhevsky et al. Sec. 3.3, written as a loop over maps (k=2, n=5, alpha=1e-4, beta=0.75)."""
-    out = torch.empty_like(a)
-    maps = a.shape[1]
-    for i in range(maps):
-        window = a[:, max(0, i - 2) : min(maps - 1, i + 2) + 1]
-        out[:, i] = a[:, i] / (2 + 1e-4 * (window**2).sum(dim=1)) ** 0.75
-    return out
-
-
-def grouped_parameters_by_hand(in_channels, out_channels, kernel, groups):
-    """Each of the out_channels kernels sees in_channels / groups maps; one bias each."""
-    return out_channels * (in_channels // groups) * kernel * kernel + out_channels
-
-
-def match_one_by_hand(ious, taken, threshold):
-    """Russakovsky et al. Sec. 4.3 / the ILSVRC devkit: the free box with the highest IoU."""
-    free = [j for j in range(len(ious)) if not taken[j] and ious[j] >= threshold and ious[j] > 0]
-    return max(free, key=lambda j: (ious[j], -j)) if free else -1
-
-
-HAND_WORKED_FUNCTIONS = {
-    "alexnet-lrn": lrn_by_hand,
-}
-
-
-def lrn_by_hand(a):
-    """Krizhevsky et al. Sec. 3.3, written as a loop over maps (k=2, n=5, alpha=1e-4, beta=0.75)."""
-    out = torch.empty_like(a)
-    maps = a.shape[1]
-    for i in range(maps):
-        window = a[:, max(0, i - 2) : min(maps - 1, i + 2) + 1]
-        out[:, i] = a[:, i] / (2 + 1e-4 * (window**2).sum(dim=1)) ** 0.75
-    return out
-
-
-def grouped_parameters_by_hand(in_channels, out_channels, kernel, groups):
-    """Each of the out_channels kernels sees in_channels / groups maps; one bias each."""
-    return out_channels * (in_channels // groups) * kernel * kernel + out_channels
-
-
-def match_one_by_hand(ious, taken, threshold):
-    """Russakovsky et al. Sec. 4.3 / the ILSVRC devkit: the free box with the highest IoU."""
-    free = [j for j in range(len(ious)) if not taken[j] and ious[j] >= threshold and ious[j] > 0]
-    return max(free, key=lambda j: (ious[j], -j)) if free else -1
-
-
-HAND_WORKED_FUNCTIONS = {
-    "alexnet-lrn": lrn_by_hand,
     "alexnet-groups": grouped_parameters_by_hand,
     "metrics-match": match_one_by_hand,
 }
