@@ -378,8 +378,9 @@ def ilsvrc_networks() -> pd.DataFrame:
     torchvision, so neither has a row.
 
     Returns:
-        One row per network: ``year``, ``rank`` (1 = winner, 2 = runner-up in
-        classification), ``team``, ``network``, ``depth``, ``parameters``.
+        A DataFrame with one row per network and the columns ``year``, ``rank``
+        (1 = winner, 2 = runner-up in classification), ``team``, ``network``,
+        ``depth`` and ``parameters``.
     """
     builders = [
         (2012, 1, "SuperVision", "AlexNet", 8, lambda: alexnet("paper")),
