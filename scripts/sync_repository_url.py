@@ -52,19 +52,30 @@ def sync_docs(check: bool) -> list[str]:
 
 
 def setup_cell_source() -> str:
-    """The source of the Colab setup cell that starts every chapter."""
+    """The source of the Colab setup cell that starts every chapter.
+
+    On Colab it installs ``course_utils`` as the repository holds it now, every time it
+    runs: a first ``pip install`` brings what Colab lacks (its torch already satisfies the
+    package's ranges, so it stays), a second reinstalls the course's own code without its
+    dependencies (pip would otherwise keep an older copy of the same version). If the
+    package was already imported, the student is told to restart the session.
+    """
     url, branch = repository()
     return (
-        "# On Google Colab only: install the course helpers, course_utils, from the\n"
-        "# repository. Colab's own torch is left as it is. Elsewhere, see the README.\n"
+        "# On Google Colab only: install the course helpers, course_utils, as the\n"
+        "# repository holds them now. Colab's own torch is left as it is.\n"
+        "# Elsewhere, see the README.\n"
         "import subprocess\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        "    subprocess.run(\n"
-        f'        [sys.executable, "-m", "pip", "install", "-q", "git+{url}@{branch}"],\n'
-        "        check=True,\n"
-        "    )"
+        f'    REPOSITORY = "git+{url}@{branch}"\n'
+        '    pip = [sys.executable, "-m", "pip", "install", "-q"]\n'
+        "    subprocess.run([*pip, REPOSITORY], check=True)  # what Colab lacks\n"
+        '    subprocess.run([*pip, "--force-reinstall", "--no-deps", REPOSITORY], check=True)\n'
+        '    if "course_utils" in sys.modules:  # imported before: the old code is loaded\n'
+        '        print("course_utils was updated: choose Runtime > Restart session, "\n'
+        '              "then run the notebook again.")'
     )
 
 

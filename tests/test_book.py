@@ -3,6 +3,9 @@
 import importlib.util
 import json
 import re
+import subprocess
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -62,14 +65,42 @@ def test_notebook_opens_like_a_chapter(path):
     assert len({c["id"] for c in all_cells}) == len(all_cells), "cell ids must be unique"
 
 
-def test_setup_cell_installs_from_the_configured_repository_only_on_colab():
-    sync = load_script("sync_repository_url")
-    url, branch = sync.repository()
-    source = sync.setup_cell_source()
-    assert f"git+{url}@{branch}" in source
-    assert 'if "google.colab" in sys.modules:' in source
-    assert "torch" not in source.split("if")[1], "the setup cell must not install torch"
-    compile(source, "setup-cell", "exec")
+def run_setup_cell(monkeypatch, on_colab: bool, imported: bool) -> list[list[str]]:
+    """Execute the Colab setup cell with pip replaced by a recorder; return pip's commands."""
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda args, **kwargs: commands.append(list(args)))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    if imported:
+        monkeypatch.setitem(sys.modules, "course_utils", types.ModuleType("course_utils"))
+    else:
+        monkeypatch.delitem(sys.modules, "course_utils", raising=False)
+    exec(compile(load_script("sync_repository_url").setup_cell_source(), "setup", "exec"), {})
+    return commands
+
+
+def test_setup_cell_does_nothing_outside_colab(monkeypatch):
+    assert run_setup_cell(monkeypatch, on_colab=False, imported=True) == []
+
+
+def test_setup_cell_installs_the_current_repository_without_replacing_torch(monkeypatch, capsys):
+    url, branch = load_script("sync_repository_url").repository()
+    first, second = run_setup_cell(monkeypatch, on_colab=True, imported=False)
+    for command in (first, second):
+        assert command[1:4] == ["-m", "pip", "install"] and command[-1] == f"git+{url}@{branch}"
+        assert not any(arg.startswith(("torch", "torchvision")) for arg in command)
+    # The first install keeps whatever Colab has that satisfies the ranges (torch);
+    # the second reinstalls the course's code even when its version number is unchanged.
+    assert "--force-reinstall" not in first and "--upgrade" not in first
+    assert {"--force-reinstall", "--no-deps"} <= set(second)
+    assert capsys.readouterr().out == ""
+
+
+def test_setup_cell_asks_for_a_restart_when_the_old_code_is_loaded(monkeypatch, capsys):
+    run_setup_cell(monkeypatch, on_colab=True, imported=True)
+    assert "Restart session" in capsys.readouterr().out
 
 
 def test_repository_url_has_one_source():
