@@ -1,10 +1,11 @@
 """Tests of course_utils.summary.layer_table against counts by hand from the papers."""
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from course_utils.models import alexnet, small_zfnet
-from course_utils.summary import layer_table
+from course_utils.models import alexnet, small_zfnet, zfnet
+from course_utils.summary import layer_table, plot_architecture, weight_layers
 
 
 def test_layer_table_against_hand_counts():
@@ -30,3 +31,36 @@ def test_layer_table_on_the_meta_device_matches_cpu():
     with torch.device("meta"):
         meta = small_zfnet()
     assert layer_table(meta, (1, 28, 28)).equals(layer_table(small_zfnet(), (1, 28, 28)))
+
+
+def test_weight_layers_match_the_papers():
+    # Krizhevsky et al. (2012), Sec. 3.5 and Fig. 2: the kernels of conv2, conv4 and conv5
+    # see only the maps on their own GPU; conv3 and the fully connected layers see all.
+    paper = weight_layers(alexnet("paper"), (3, 227, 227))
+    assert paper["name"].tolist() == [f"conv{i}" for i in range(1, 6)] + ["fc6", "fc7", "fc8"]
+    assert paper["channels"].tolist() == [96, 256, 384, 384, 256, 4096, 4096, 1000]
+    assert paper["height"].tolist()[:5] == [55, 27, 13, 13, 13]
+    assert paper["groups"].tolist()[:5] == [1, 2, 1, 2, 2]
+    assert paper["after"][0] == "ReLU, LRN, max pool 3x3/2, overlapping, to 27x27"
+    # Zeiler & Fergus (2014), Fig. 3: 110 -> pooled 55, 26 -> pooled 13, 13, 13, 13 -> 6.
+    zf = weight_layers(zfnet(), (3, 224, 224))
+    assert zf["height"].tolist()[:5] == [110, 26, 13, 13, 13]
+    assert zf[["kernel", "stride"]].values[:2].tolist() == [[7, 2], [5, 2]]
+    assert "to 55x55" in zf["after"][0] and zf["after"][4].endswith("to 6x6")
+    assert set(zf["groups"][:5]) == {1}
+
+
+def test_architecture_diagram_joins_halves_only_where_the_paper_does():
+    # AlexNet: conv1-conv2 half to half (2 lines), conv2-conv3 all to all (4), conv3-conv4
+    # and conv4-conv5 half to half (2 each), both halves of conv5 into fc6 (2), then 1, 1.
+    ax = plot_architecture(alexnet("paper"), (3, 227, 227))
+    assert len(ax.lines) == 2 + 4 + 2 + 2 + 2 + 1 + 1
+    assert len(ax.patches) == 5 * 2 + 3
+    ax = plot_architecture(zfnet(), (3, 224, 224))  # one GPU: one box and one line each
+    assert (len(ax.lines), len(ax.patches)) == (7, 8)
+    plt.close("all")
+
+
+def test_weight_layers_rejects_a_wrong_input_size():
+    with pytest.raises(ValueError, match="^input_size"):
+        weight_layers(small_zfnet(), (3, 64, 64))
