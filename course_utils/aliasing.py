@@ -101,7 +101,7 @@ def first_layer_aliasing(model: SmallNet, images: torch.Tensor) -> float:
     variation that the subsampling folds onto lower frequencies.
 
     Args:
-        model: a :class:`SmallNet` (``small_alexnet()`` or ``small_zfnet()``).
+        model: a :class:`~course_utils.models.SmallNet` (``small_alexnet()`` or ``small_zfnet()``).
         images: ``(N, 1, H, W)`` float images in [0, 1].
 
     Returns:
