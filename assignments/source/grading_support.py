@@ -7,13 +7,15 @@ their inputs, which are drawn at grading time from a seed only the instructor se
 * :func:`run_own` -- call a student's function, refusing answers that use ``course_utils``
   (the course's own implementation of what the student was asked to write): checked
   before the call, in the function's code and the helpers it calls, and during the
-  call, where any ``course_utils`` code that runs is caught. It also stops a call
-  that runs longer than a time limit, so one endless loop costs one test, not the
-  whole submission.
+  call, where any ``course_utils`` code that runs is caught.
+* :func:`time_limited` -- scripts/make_assignments.py puts it on every test of the
+  autograder (public ones too), so that an endless loop in a student's function
+  costs the tests that call it, not the whole submission.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -29,8 +31,10 @@ import numpy as np
 
 #: The environment variable that holds the instructor's grading seed (any string).
 SEED_VARIABLE = "INSIDE_ILSVRC_GRADING_SEED"
-#: Seconds one call of a student's function may take.
-TIME_LIMIT = 10
+#: The environment variable that may set TIME_LIMIT (scripts/grade_assignments.py --test-timeout).
+TIME_LIMIT_VARIABLE = "INSIDE_ILSVRC_TEST_SECONDS"
+#: Seconds one test may take (the tests themselves take milliseconds).
+TIME_LIMIT = float(os.environ.get(TIME_LIMIT_VARIABLE) or 5)
 #: Where course_utils' code lives: any frame running a file under it is course_utils'.
 _SPEC = importlib.util.find_spec("course_utils")
 COURSE_UTILS_DIR = str(Path(_SPEC.origin).parent) if _SPEC and _SPEC.origin else None
@@ -121,22 +125,26 @@ def _watch_course_utils(calls: list[str]):
         sys.setprofile(previous)
 
 
-@contextmanager
-def _time_limit(seconds: float, name: str):
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals only reach the main thread; the grading script's limit still holds
-        return
+def time_limited(test):
+    """Decorate a test so that it fails with a TimeoutError after ``TIME_LIMIT`` seconds."""
 
-    def stop(signum, frame):
-        raise TimeoutError(f"{name} ran longer than {seconds} s and was stopped")
+    @functools.wraps(test)  # otter reads the test's parameters from its signature
+    def limited(*args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            return test(*args, **kwargs)  # no signals here; the grading script's limit holds
 
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        def stop(signum, frame):
+            raise TimeoutError(f"the test ran longer than {TIME_LIMIT:g} s and was stopped")
+
+        previous = signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
+        try:
+            return test(*args, **kwargs)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    return limited
 
 
 def run_own(func, *args, **kwargs):
@@ -146,7 +154,6 @@ def run_own(func, *args, **kwargs):
         AssertionError: ``func`` is missing, refers to course_utils (directly or through
             a helper), or course_utils code ran during the call: the test fails, and
             since every graded test goes through here, the question gets no credit.
-        TimeoutError: the call took longer than ``TIME_LIMIT`` seconds.
     """
     assert callable(func), f"expected a function, got {type(func).__name__}: is it defined?"
     name = getattr(func, "__name__", "the function")
@@ -156,7 +163,7 @@ def run_own(func, *args, **kwargs):
         "so this question gets no credit"
     )
     calls: list[str] = []
-    with _time_limit(TIME_LIMIT, name), _watch_course_utils(calls):
+    with _watch_course_utils(calls):
         result = func(*args, **kwargs)
     assert not calls, (
         f"{name} ran course_utils code ({', '.join(sorted(set(calls)))}): the answer must be "
