@@ -49,7 +49,7 @@ from importlib import resources
 import numpy as np
 import torch
 
-from . import metrics, normalization
+from . import _validate, metrics, normalization
 
 __all__ = [
     "EXTRA_DECIMALS",
@@ -59,14 +59,18 @@ __all__ = [
     "check_function",
     "exercise",
     "feedback",
+    "feedback_for_record",
     "function_exercises",
     "hint",
     "is_correct",
     "record_hashes",
+    "record_problems",
 ]
 
 KINDS = ("number", "integer", "text", "function")
 EXTRA_DECIMALS = 3  # hashes stored beyond the record's decimals: answers given more precisely
+UNITS = ("fraction",)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @cache
@@ -77,8 +81,7 @@ def _exercises() -> dict[str, dict]:
 
 def exercise(exercise_id: str) -> dict:
     """The record of one exercise: question, kind, decimals, hint, hashes."""
-    if not isinstance(exercise_id, str):
-        raise TypeError(f"exercise_id must be a str, got {type(exercise_id).__name__}")
+    _validate.text(exercise_id, "exercise_id")
     exercises = _exercises()
     if exercise_id not in exercises:
         raise ValueError(
@@ -91,6 +94,55 @@ def exercise(exercise_id: str) -> dict:
 def hint(exercise_id: str) -> str:
     """The hint of exercise ``exercise_id``."""
     return exercise(exercise_id)["hint"]
+
+
+def record_problems(exercise_id: str, record) -> list[str]:
+    """What is wrong with one record of ``exercises.json``; an empty list if nothing.
+
+    A record needs ``question``, ``kind`` and ``hint`` (non-empty text); a number also
+    ``decimals``; a number or an integer ``sha256`` and ``EXTRA_DECIMALS`` hashes in
+    ``sha256_more``; a text ``sha256``; a function an entry in this module's tests.
+    Whether the hashes belong to the right answer cannot be seen from the record:
+    ``tests/test_checks.py`` checks that with the answer worked out by hand.
+    """
+    if not isinstance(record, dict):
+        return [f"{exercise_id}: the record must be a JSON object, got {type(record).__name__}"]
+    problems = []
+    kind = record.get("kind")
+    if kind not in KINDS:
+        problems.append(f"{exercise_id}: kind must be one of {KINDS}, got {kind!r}")
+    for field in ("question", "hint"):
+        if not isinstance(record.get(field), str) or not record[field].strip():
+            problems.append(f"{exercise_id}: {field} must be non-empty text")
+    allowed = {"question", "kind", "hint"}
+    if kind == "number":
+        allowed |= {"decimals", "unit", "sha256", "sha256_more"}
+        decimals = record.get("decimals")
+        if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
+            problems.append(f"{exercise_id}: decimals must be an int >= 0, got {decimals!r}")
+        if record.get("unit", "fraction") not in UNITS:
+            problems.append(f"{exercise_id}: unit must be one of {UNITS}, got {record['unit']!r}")
+    elif kind in ("integer", "text"):
+        allowed |= {"sha256", "sha256_more"} if kind == "integer" else {"sha256"}
+    elif kind == "function" and exercise_id not in _FUNCTION_TESTS:
+        problems.append(
+            f"{exercise_id}: a function exercise needs a reference and random cases in "
+            "course_utils/checks.py (_FUNCTION_TESTS)"
+        )
+    if kind in ("number", "integer", "text"):
+        hashes = [record.get("sha256")]
+        if kind != "text":
+            more = record.get("sha256_more")
+            if not isinstance(more, list) or len(more) != EXTRA_DECIMALS:
+                problems.append(f"{exercise_id}: sha256_more must list {EXTRA_DECIMALS} hashes")
+            else:
+                hashes += more
+        if not all(isinstance(h, str) and _SHA256.fullmatch(h) for h in hashes):
+            problems.append(f"{exercise_id}: each hash must be 64 lower-case hex digits")
+    extra = sorted(set(record) - allowed)
+    if extra and kind in KINDS:
+        problems.append(f"{exercise_id}: fields {extra} do not belong in a {kind} record")
+    return problems
 
 
 # --- reading a student's number ---------------------------------------------------------
@@ -180,10 +232,9 @@ def answer_hash(exercise_id: str, answer, *, kind: str = "number", decimals: int
     The number is rounded half to even from the decimals it was given with;
     text is lower-cased with its spaces collapsed. What ``exercises.json`` stores.
     """
-    if kind not in KINDS or kind == "function":
-        raise ValueError(f"kind must be one of {KINDS[:3]}, got {kind!r}")
-    if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
-        raise ValueError(f"decimals must be a non-negative int, got {decimals!r}")
+    _validate.text(exercise_id, "exercise_id")
+    _validate.one_of(kind, "kind", KINDS[:3])
+    decimals = _validate.integer(decimals, "decimals", min=0)
     if kind == "text":
         if not isinstance(answer, str):
             raise TypeError(f"answer must be text (a str), got {type(answer).__name__}")
@@ -207,7 +258,14 @@ def record_hashes(exercise_id: str, answer, *, kind: str, decimals: int = 0) -> 
 
 def feedback(exercise_id: str, answer) -> tuple[bool, str]:
     """``(right, message)`` for ``answer``; the message quotes only what the student gave."""
-    record = exercise(exercise_id)
+    return feedback_for_record(exercise_id, exercise(exercise_id), answer)
+
+
+def feedback_for_record(exercise_id: str, record: dict, answer) -> tuple[bool, str]:
+    """:func:`feedback` for a record that need not be in the course's ``exercises.json``.
+
+    What ``python -m course_utils check`` uses to try a new record as a student would.
+    """
     kind = record["kind"]
     if answer is None:
         return False, f"{exercise_id}: replace None with your answer, then run the cell again."
@@ -239,7 +297,14 @@ def feedback(exercise_id: str, answer) -> tuple[bool, str]:
     right, needs = _judge(exercise_id, value, record)
     if needs:
         return False, f"Not checked ({exercise_id}): give {shown} with {needs}."
-    return right, _verdict(exercise_id, right, shown, record)
+    note = ""
+    decimals = record.get("decimals", 0) if kind == "number" else 0
+    if _decimals(value) < decimals:  # round(x, 3) is 0.32 for 0.320: a float loses the zero
+        note = (
+            f" It has fewer decimals than the {decimals} asked: if you rounded it, give the"
+            " unrounded number instead."
+        )
+    return right, _verdict(exercise_id, right, shown, record, note)
 
 
 def _judge(exercise_id: str, value: Decimal, record: dict) -> tuple[bool, str]:
@@ -268,10 +333,10 @@ def _shown(answer, value: Decimal) -> str:
     return f"{value:f}"
 
 
-def _verdict(exercise_id: str, right: bool, shown: str, record: dict) -> str:
+def _verdict(exercise_id: str, right: bool, shown: str, record: dict, note: str = "") -> str:
     if right:
         return f"Correct! ({exercise_id})"
-    return f"Not yet ({exercise_id}): {shown} is not the answer. Hint: {record['hint']}"
+    return f"Not yet ({exercise_id}): {shown} is not the answer.{note} Hint: {record['hint']}"
 
 
 def is_correct(exercise_id: str, answer) -> bool:
@@ -366,11 +431,11 @@ def check_function(exercise_id: str, student_fn: Callable, *, trials: int = 20) 
     record = exercise(exercise_id)
     if record["kind"] != "function" or exercise_id not in _FUNCTION_TESTS:
         raise ValueError(f"exercise_id {exercise_id!r} does not ask for a function")
+    _validate.function(student_fn, "student_fn", optional=True)
+    trials = _validate.integer(trials, "trials", min=1)
     if student_fn is None:
         print(f"{exercise_id}: write your function, then pass it instead of None.")
         return False
-    if not callable(student_fn):
-        raise TypeError(f"student_fn must be a function, got {type(student_fn).__name__}")
     reference, make_case = _FUNCTION_TESTS[exercise_id]
     generator = torch.Generator().manual_seed(int(torch.randint(2**31, (1,))))
     for _ in range(trials):

@@ -162,7 +162,16 @@ def test_hand_worked_answers_are_accepted(exercise_id, answer, capsys):
 
 
 def test_every_exercise_has_a_hand_worked_answer():
-    assert sorted(all_exercises()) == sorted(HAND_WORKED | HAND_WORKED_FUNCTIONS)
+    records, worked = set(all_exercises()), set(HAND_WORKED | HAND_WORKED_FUNCTIONS)
+    assert not records - worked, (
+        f"exercises.json has {sorted(records - worked)} but this file has no answer for them: "
+        "add each to HAND_WORKED at the top of tests/test_checks.py, as the answer worked out "
+        "by hand (an expression, with its source in a comment), not copied from the checker"
+    )
+    assert not worked - records, (
+        f"HAND_WORKED in tests/test_checks.py lists {sorted(worked - records)}, which "
+        "exercises.json does not have: remove them, or add the records (python -m course_utils add)"
+    )
     assert sorted(HAND_WORKED_FUNCTIONS) == list(function_exercises())
 
 
@@ -341,6 +350,7 @@ def test_bad_arguments_name_the_argument(call, error, message):
 def test_exercise_records_are_complete():
     for exercise_id in all_exercises():
         record = exercise(exercise_id)
+        assert checks.record_problems(exercise_id, record) == []
         assert {"question", "kind", "hint"} <= set(record)
         assert record["kind"] in checks.KINDS
         if record["kind"] != "function":
@@ -410,7 +420,12 @@ def test_cli_hash_prints_the_hash(capsys):
     ("argv", "message"),
     [
         (["hash", "x-1", "10.93", "--decimals", "1"], "has 2 decimals but --decimals is 1"),
-        (["hash", "x-1", "ten"], "ANSWER: answer must be a number"),
+        (["hash", "x-1", "ten", "--decimals", "1"], "ANSWER: answer must be a number"),
+        (["hash", "x-1", "12.5"], "--decimals is required with --kind number"),
+        (["add", "x-1", "12.5000", "--question", "q", "--hint", "h"], "--decimals is required"),
+        (["add", "X 1", "3", "--kind", "integer", "--question", "q", "--hint", "h"], "hyphens"),
+        (["check", "no-such-exercise", "1"], "is not in"),
+        (["check", "alexnet-lrn", "1"], "asks for a function"),
         (["hash", "x-1", "10,9", "--decimals", "1"], "with a point"),
         (["hash", "x-1", "1", "--decimals", "-1"], "--decimals must be 0 or more"),
         (["hash", "x-1", "54.5", "--kind", "integer"], "not a whole number"),
@@ -418,7 +433,8 @@ def test_cli_hash_prints_the_hash(capsys):
         (["hash", "x-1", "1", "--decimals", "1.5"], "invalid int value"),
         (["add", "x-1", "10.9", "--decimals", "1", "--question", "q", "--hint", "h"], "at least 4"),
         (
-            ["add", "x-1", "33.0000", "--unit", "fraction", "--question", "q", "--hint", "h"],
+            ["add", "x-1", "33.000", "--decimals", "0", "--unit", "fraction"]
+            + ["--question", "q", "--hint", "h"],
             "0 and 1",
         ),
         (
@@ -446,3 +462,72 @@ def test_cli_add_writes_a_record_the_checker_uses(tmp_path, capsys, records):
     assert not is_correct("x-new", 0.335) and not is_correct("x-new", 33)
     code, _, err = run(argv, capsys)  # a second time: refused
     assert code == 2 and "already exists" in err
+
+
+def test_cli_add_then_check_as_a_student(tmp_path, capsys):
+    """The failure of issue 12: 12.5 hashed at the default 0 decimals made 12.4 'correct'."""
+    path = tmp_path / "exercises.json"
+    path.write_text("{}\n", encoding="utf-8")
+    argv = ["add", "x-half", "12.5000", "--decimals", "1", "--question", "q?", "--hint", "h."]
+    code, out, _ = run([*argv, "--file", str(path)], capsys)
+    assert code == 0
+    assert "HAND_WORKED in tests/test_checks.py" in out and "book/solutions.md" in out
+    assert "https://github.com/" in out and "Colab installs the course from there" in out
+    for answer, verdict in (("12.5", "Correct!"), ("12.50", "Correct!"), ("12.4", "Not yet")):
+        code, out, _ = run(["check", "x-half", answer, "--file", str(path)], capsys)
+        assert code == 0 and out.startswith(f"{verdict} (x-half)"), (answer, out)
+    code, out, _ = run(["check", "x-half", "13", "--file", str(path)], capsys)
+    assert out.startswith("Not yet (x-half): 13 is not the answer.")
+
+
+def test_cli_validate(tmp_path, capsys):
+    code, out, _ = run(["validate"], capsys)
+    assert code == 0 and f"{len(all_exercises())} exercises" in out
+    good = all_exercises()["timeline-1"]
+    broken = {
+        "x-no-hint": {k: v for k, v in good.items() if k != "hint"},
+        "x-decimals": good | {"decimals": "1"},
+        "x-hash": good | {"sha256": "abc"},
+        "x-more": good | {"sha256_more": good["sha256_more"][:1]},
+        "x-kind": good | {"kind": "float"},
+        "x-extra": good | {"answer": 10.9},
+        "x-function": {"question": "q", "kind": "function", "hint": "h"},
+    }
+    path = tmp_path / "exercises.json"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    code, _, err = run(["validate", "--file", str(path)], capsys)
+    assert code == 2 and "Traceback" not in err and "7 problems" in err
+    for exercise_id in broken:
+        assert f"{exercise_id}: " in err
+    path.write_text("[1, 2]", encoding="utf-8")
+    code, _, err = run(["validate", "--file", str(path)], capsys)
+    assert code == 2 and "one JSON object" in err
+
+
+def test_cli_add_refuses_an_installed_copy(monkeypatch, tmp_path, capsys):
+    import course_utils.__main__ as cli
+
+    monkeypatch.setattr(cli, "CLONE", tmp_path)  # no pyproject.toml: site-packages, not a clone
+    argv = ["add", "x-1", "3", "--kind", "integer", "--question", "q", "--hint", "h"]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and "not run from a clone" in err and "--file" in err
+
+
+def test_cli_add_reports_a_file_it_cannot_write(tmp_path, capsys):
+    path = tmp_path / "exercises.json"
+    path.write_text("{}\n", encoding="utf-8")
+    path.chmod(0o444)
+    argv = ["add", "x-1", "3", "--kind", "integer", "--question", "q", "--hint", "h"]
+    code, _, err = run([*argv, "--file", str(path)], capsys)
+    path.chmod(0o644)
+    if code == 0:
+        pytest.skip("running as root: a read-only file can still be written")
+    assert code == 2 and "cannot write" in err and "Traceback" not in err
+
+
+def test_fewer_decimals_than_asked_get_a_note_that_reveals_nothing():
+    right, message = feedback("metrics-3", round(0.3203463, 3))  # the float 0.32
+    assert not right and "fewer decimals than the 3 asked" in message
+    assert "0.320" not in message
+    _, message = feedback("metrics-3", 0.331)
+    assert "fewer decimals" not in message
