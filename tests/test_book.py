@@ -65,6 +65,23 @@ def test_notebook_opens_like_a_chapter(path):
     assert len({c["id"] for c in all_cells}) == len(all_cells), "cell ids must be unique"
 
 
+#: The longest code line that the site shows without sideways scrolling at 1280 pixels
+#: (book/_static/custom.css; tests/test_site.py checks the rendered page too).
+MAX_CODE_LINE = 88
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_the_page(path):
+    long = [
+        line
+        for cell in cells(path)
+        if cell["cell_type"] == "code"
+        for line in "".join(cell["source"]).splitlines()
+        if len(line) > MAX_CODE_LINE
+    ]
+    assert not long, f"{path.name}: lines over {MAX_CODE_LINE} characters: {long}"
+
+
 def run_setup_cell(monkeypatch, on_colab: bool, imported: bool) -> list[list[str]]:
     """Execute the Colab setup cell with pip replaced by a recorder; return pip's commands."""
     commands = []

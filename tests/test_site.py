@@ -7,6 +7,7 @@ in Debian's Chromium, driven by Selenium through Debian's ``chromedriver``. On e
 * the browser console shows no error (a missing file, a script that throws);
 * every image in the article has loaded, has a size, and is not blank;
 * every formula was typeset by MathJax (which the site serves itself);
+* no code or output block scrolls sideways in a 1280-pixel window;
 * on a chapter, the Colab button opens that chapter's notebook in the repository;
 * in the dark theme, every figure still has an opaque or light background.
 
@@ -233,6 +234,16 @@ def screenshot(browser, path: Path) -> None:
     browser.set_window_size(*WINDOW)
 
 
+#: The first line of every code or output block of a cell that is wider than its box
+#: (the reader would have to scroll sideways to read it).
+WIDE_CODE_BLOCKS = """
+return [...document.querySelectorAll('.cell pre')]
+  .filter(pre => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
+  .map(pre => pre.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), ''))
+  .map(line => line.slice(0, 100));
+"""
+
+
 # ---------------------------------------------------------------------------
 # The tests.
 
@@ -261,6 +272,8 @@ def test_page_in_the_browser(page, browser, base_url):
             f"MathJax typeset {math['typeset']} of {math['formulas']} formulas, "
             f"with {math['errors']} errors"
         )
+    for block in browser.execute_script(WIDE_CODE_BLOCKS):
+        problems.append(f"a code or output block scrolls sideways at {WINDOW[0]} px: {block!r}")
     if page in CHAPTERS:
         links = browser.execute_script(
             "return [...document.querySelectorAll('a[href*=\"colab.research.google.com\"]')]"
