@@ -9,6 +9,8 @@ argument and says what was expected. The rules, the same everywhere:
 * a number is an integer or a Python/NumPy float, finite unless allowed, never a ``bool``;
 * a flag is a ``bool`` (or NumPy ``bool_``), never a string such as ``"no"``;
 * a path is a ``str`` or ``os.PathLike``;
+* a list is a ``list``, ``tuple`` or other sequence, never a ``str`` (read as letters);
+* a table is a non-empty ``pandas.DataFrame`` with the columns its maker gives it;
 * an array is a tensor, a NumPy array or a nested sequence of real numbers,
   finite unless allowed.
 """
@@ -22,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -124,6 +127,29 @@ def one_of(value, name: str, choices: Sequence):
     """``value`` itself, if it is one of ``choices``."""
     if not isinstance(value, str | int) or value not in choices:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {_shown(value)}")
+    return value
+
+
+def items(value, name: str, check, what: str, *, nonempty: bool = False) -> list:
+    """``value``, a list, tuple or other sequence (never a ``str``), as a list of ``check(item, name)``.
+
+    ``what`` describes the whole, e.g. ``"a list of str"``.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {_shown(value)}")
+    if nonempty and not value:
+        raise ValueError(f"{name} must be {what} with at least one entry, got none")
+    return [check(item, name) for item in value]
+
+
+def table(value, name: str, columns, maker: str) -> pd.DataFrame:
+    """``value`` itself, if it is a non-empty DataFrame with ``columns``, as ``maker`` returns it."""
+    instance(value, name, pd.DataFrame, f"the table of {maker}")
+    missing = sorted(set(columns) - set(value.columns))
+    if missing:
+        raise ValueError(f"{name} must have the columns of {maker}; it lacks {missing}")
+    if value.empty:
+        raise ValueError(f"{name} must not be empty")
     return value
 
 

@@ -26,10 +26,12 @@ name from ``model.named_modules()``, e.g. ``"features.12"`` or ``"classifier.4"`
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -49,19 +51,23 @@ __all__ = [
 
 
 def _channels(channels) -> list[int]:
-    """An int, a sequence of ints or an int tensor, as a non-empty list of ints >= 0."""
-    if isinstance(channels, torch.Tensor):
+    """An int, a sequence of ints or an int tensor or array, as a non-empty list of ints >= 0."""
+    if isinstance(channels, torch.Tensor | np.ndarray):
         channels = channels.tolist()
-    if not isinstance(channels, Sequence):
+    if isinstance(channels, numbers.Integral):
         channels = [channels]
-    if not channels:
-        raise ValueError("channels must name at least one channel, got none")
-    return [_validate.integer(channel, "channels", min=0) for channel in channels]
+    return _validate.items(
+        channels,
+        "channels",
+        lambda channel, name: _validate.integer(channel, name, min=0),
+        "an int, a list of ints or an int tensor",
+        nonempty=True,
+    )
 
 
 @contextmanager
 def zero_feature_maps(
-    model: nn.Module, layer: str | nn.Module, channels
+    model: nn.Module, layer: str | nn.Module, channels: int | Sequence[int] | torch.Tensor
 ) -> Iterator[torch.nn.Module]:
     """Inside the ``with`` block, ``layer`` outputs zeros in the maps ``channels``.
 
@@ -124,11 +130,9 @@ def replace_layers(model: nn.Module, replacements: Mapping) -> nn.Module:
                                        "classifier.6": nn.Linear(256, 10)})
     """
     _validate.module(model)
-    if not isinstance(replacements, Mapping) or not replacements:
-        raise TypeError(
-            "replacements must be a non-empty {layer: new_module} dict, "
-            f"got {type(replacements).__name__}"
-        )
+    _validate.instance(replacements, "replacements", Mapping, "a {layer: new_module} dict")
+    if not replacements:
+        raise ValueError("replacements must name at least one layer, got an empty dict")
     names = {}
     for layer, new in replacements.items():
         name, _ = _validate.submodule(model, layer, "replacements")
@@ -140,7 +144,7 @@ def replace_layers(model: nn.Module, replacements: Mapping) -> nn.Module:
     return result
 
 
-def remove_layers(model: nn.Module, layers: Sequence) -> nn.Module:
+def remove_layers(model: nn.Module, layers: Sequence[str | nn.Module]) -> nn.Module:
     """A copy of ``model`` in which each of ``layers`` is replaced by ``nn.Identity``.
 
     The layers around a removed one must fit together (a 64 -> 64 conv can go;
@@ -151,10 +155,14 @@ def remove_layers(model: nn.Module, layers: Sequence) -> nn.Module:
         model: any ``torch.nn.Module``.
         layers: a sequence of submodules of ``model`` or of their dotted names.
     """
-    if isinstance(layers, str | nn.Module) or not isinstance(layers, Sequence):
-        raise TypeError(
-            f"layers must be a list of layers or layer names, got {type(layers).__name__}"
-        )
+    _validate.module(model)
+    layers = _validate.items(
+        layers,
+        "layers",
+        lambda layer, name: _validate.submodule(model, layer, name)[0],
+        "a list of layers or layer names",
+        nonempty=True,
+    )
     return replace_layers(model, {layer: nn.Identity() for layer in layers})
 
 
@@ -177,7 +185,7 @@ def feature_map_drops(
     layer: str | nn.Module,
     dataset,
     *,
-    channels=None,
+    channels: int | Sequence[int] | torch.Tensor | None = None,
     k: int = 1,
     batch_size: int = 250,
     progress: bool = True,
@@ -203,10 +211,11 @@ def feature_map_drops(
     name, module = _validate.submodule(model, layer)
     k = _validate.integer(k, "k", min=1)
     progress = _validate.flag(progress, "progress")
+    if channels is not None:
+        channels = _channels(channels)
     intact = evaluate(model, dataset, k=k, batch_size=batch_size)  # checks dataset too
     if channels is None:
-        channels = range(_output_channels(model, module, dataset.tensors()[0][:1]))
-    channels = _channels(list(channels))
+        channels = list(range(_output_channels(model, module, dataset.tensors()[0][:1])))
     rows = []
     for channel in tqdm(channels, desc=f"zeroing maps of {name}", disable=not progress):
         with zero_feature_maps(model, name, channel):

@@ -184,6 +184,8 @@ def plot_degradation(histories: pd.DataFrame) -> plt.Figure:
     Args:
         histories: the table of :func:`load_degradation_histories`.
     """
+    columns = ("network", "depth", "epoch", "train_loss", "train_accuracy")
+    _validate.table(histories, "histories", columns, "load_degradation_histories()")
     depths = sorted(histories["depth"].unique())
     colours = [COLORS["sky"], COLORS["blue"], COLORS["vermillion"], COLORS["green"], COLORS["grey"]]
     palette = dict(zip(depths, colours, strict=False))  # up to five depths get their own colour
@@ -425,7 +427,10 @@ def plot_networks_by_year(networks: pd.DataFrame | None = None) -> plt.Figure:
     Args:
         networks: the table of :func:`ilsvrc_networks` (built if ``None``).
     """
-    networks = ilsvrc_networks() if networks is None else networks
+    if networks is None:
+        networks = ilsvrc_networks()
+    columns = ("year", "rank", "network", "depth", "parameters")
+    _validate.table(networks, "networks", columns, "ilsvrc_networks()")
     best = winners("classification", load_results())
     fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(7.5, 7.5), sharex=True)
     top.plot(best["year"], best["top5_error"], "o-", color=COLORS["blue"], lw=2)

@@ -105,6 +105,7 @@ def record_problems(exercise_id: str, record) -> list[str]:
     Whether the hashes belong to the right answer cannot be seen from the record:
     ``tests/test_checks.py`` checks that with the answer worked out by hand.
     """
+    _validate.text(exercise_id, "exercise_id")
     if not isinstance(record, dict):
         return [f"{exercise_id}: the record must be a JSON object, got {type(record).__name__}"]
     problems = []
@@ -266,7 +267,9 @@ def feedback_for_record(exercise_id: str, record: dict, answer) -> tuple[bool, s
 
     What ``python -m course_utils check`` uses to try a new record as a student would.
     """
-    kind = record["kind"]
+    _validate.text(exercise_id, "exercise_id")
+    _validate.instance(record, "record", dict, "an exercise record (a dict)")
+    kind = _validate.one_of(record.get("kind"), "record['kind']", KINDS)
     if answer is None:
         return False, f"{exercise_id}: replace None with your answer, then run the cell again."
     if kind == "function":

@@ -48,22 +48,20 @@ _CHUNK = 256  # images encoded at a time
 
 
 def _images(images) -> np.ndarray:
-    images = torch.as_tensor(images)
+    images = torch.as_tensor(_validate.array(images, "images"))
     if images.dim() == 4 and images.shape[1] == 1:
         images = images[:, 0]
-    _validate.tensor(
-        images, "images", ndim=3, shape="(N, H, W) or (N, 1, H, W)", floating=True, finite=True
-    )
+    _validate.tensor(images, "images", ndim=3, shape="(N, H, W) or (N, 1, H, W)", floating=True)
     return images.double().numpy()
 
 
 def _array(value, name: str, ndim: int, shape: str) -> np.ndarray:
-    value = torch.as_tensor(value)
-    _validate.tensor(value, name, ndim=ndim, shape=shape, floating=True, finite=True)
+    value = torch.as_tensor(_validate.array(value, name))
+    _validate.tensor(value, name, ndim=ndim, shape=shape, floating=True)
     return value.double().numpy()
 
 
-def gradients(images) -> tuple[np.ndarray, np.ndarray]:
+def gradients(images: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Gradient magnitude and unsigned orientation of every pixel.
 
     Centred differences ``[-1, 0, 1]`` along rows and columns, zero on the image
@@ -81,7 +79,9 @@ def gradients(images) -> tuple[np.ndarray, np.ndarray]:
     return np.hypot(g_col, g_row), np.rad2deg(np.arctan2(g_row, g_col)) % 180
 
 
-def cell_histograms(images, cell: int = 4, orientations: int = 9) -> np.ndarray:
+def cell_histograms(
+    images: torch.Tensor | np.ndarray, cell: int = 4, orientations: int = 9
+) -> np.ndarray:
     """Orientation histograms of the gradient, one per ``cell x cell`` block of pixels.
 
     Each pixel votes its gradient magnitude into the bin of its orientation
@@ -114,7 +114,9 @@ def cell_histograms(images, cell: int = 4, orientations: int = 9) -> np.ndarray:
     return votes.reshape(n, rows, cols, orientations) / cell**2
 
 
-def dense_descriptors(images, cell: int = 4, block: int = 2, orientations: int = 8) -> np.ndarray:
+def dense_descriptors(
+    images: torch.Tensor | np.ndarray, cell: int = 4, block: int = 2, orientations: int = 8
+) -> np.ndarray:
     """A SIFT-like descriptor at every position of a dense grid: normalised blocks of cells.
 
     Each descriptor concatenates the :func:`cell_histograms` of ``block x block``
@@ -142,7 +144,7 @@ def dense_descriptors(images, cell: int = 4, block: int = 2, orientations: int =
     return descriptors / np.sqrt((descriptors**2).sum(-1, keepdims=True) + eps**2)
 
 
-def patches(images, cell: int = 4, block: int = 2) -> np.ndarray:
+def patches(images: torch.Tensor | np.ndarray, cell: int = 4, block: int = 2) -> np.ndarray:
     """The pixels each of :func:`dense_descriptors` describes, in the same order.
 
     Returns:
@@ -161,7 +163,9 @@ def patches(images, cell: int = 4, block: int = 2) -> np.ndarray:
     return windows[:, : rows * cell : cell, : cols * cell : cell].reshape(len(x), -1, side, side)
 
 
-def hog(images, cell: int = 4, block: int = 2, orientations: int = 9) -> np.ndarray:
+def hog(
+    images: torch.Tensor | np.ndarray, cell: int = 4, block: int = 2, orientations: int = 9
+) -> np.ndarray:
     """Histogram of oriented gradients (Dalal & Triggs 2005): every block, in a fixed order.
 
     The :func:`dense_descriptors` of the image concatenated position by position, so
@@ -175,7 +179,9 @@ def hog(images, cell: int = 4, block: int = 2, orientations: int = 9) -> np.ndar
     return descriptors.reshape(len(descriptors), -1)
 
 
-def bag_of_words(descriptors, vocabulary) -> np.ndarray:
+def bag_of_words(
+    descriptors: torch.Tensor | np.ndarray, vocabulary: torch.Tensor | np.ndarray
+) -> np.ndarray:
     """Bag of visual words (Csurka et al. 2004): the fraction of each image's descriptors per word.
 
     Each descriptor is assigned to its nearest word (Euclidean distance) and the
@@ -204,7 +210,12 @@ def bag_of_words(descriptors, vocabulary) -> np.ndarray:
     return counts / x.shape[1]
 
 
-def fisher_vector(descriptors, weights, means, variances) -> np.ndarray:
+def fisher_vector(
+    descriptors: torch.Tensor | np.ndarray,
+    weights: torch.Tensor | np.ndarray,
+    means: torch.Tensor | np.ndarray,
+    variances: torch.Tensor | np.ndarray,
+) -> np.ndarray:
     r"""Improved Fisher vector of each image under a diagonal Gaussian mixture.
 
     The gradient of the mixture's log-likelihood with respect to its means and
@@ -262,7 +273,11 @@ def fisher_vector(descriptors, weights, means, variances) -> np.ndarray:
 
 
 def plot_hog(
-    image, *, cell: int = 4, orientations: int = 9, ax: plt.Axes | None = None
+    image: torch.Tensor | np.ndarray,
+    *,
+    cell: int = 4,
+    orientations: int = 9,
+    ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """Draw an image's cell histograms: in each cell, one line per orientation bin.
 
@@ -278,8 +293,13 @@ def plot_hog(
     Returns:
         The axes.
     """
-    image = torch.as_tensor(image)
-    histograms = cell_histograms(image.reshape(1, *image.shape[-2:]), cell, orientations)[0]
+    image = torch.as_tensor(_validate.array(image, "image"))
+    if image.dim() == 3 and image.shape[0] == 1:
+        image = image[0]
+    _validate.tensor(image, "image", ndim=2, shape="(H, W) or (1, H, W)", floating=True)
+    if ax is not None:
+        _validate.instance(ax, "ax", plt.Axes, "a matplotlib Axes or None")
+    histograms = cell_histograms(image[None], cell, orientations)[0]
     ax = plt.gca() if ax is None else ax
     height, width = histograms.shape[0] * cell, histograms.shape[1] * cell
     ax.imshow(np.zeros((height, width)), cmap="gray", vmin=0, vmax=1)

@@ -34,7 +34,7 @@ plus every layer's output), and a batch holds as many copies as fit in
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -102,8 +102,8 @@ def _check(model, images, window, stride, baseline, memory_mb, progress):
     return window, stride, baseline, progress
 
 
-def _check_target(target, num_images: int, num_classes: int) -> torch.Tensor:
-    """``target`` as an ``(N,)`` int64 tensor of classes in ``[0, num_classes)``."""
+def _check_target(target, num_images: int) -> torch.Tensor:
+    """``target`` as an ``(N,)`` int64 tensor of classes ``>= 0`` (see :func:`_check_classes`)."""
     if isinstance(target, torch.Tensor):
         if target.dtype != torch.int64 or target.shape not in ((), (num_images,)):
             raise ValueError(
@@ -113,10 +113,15 @@ def _check_target(target, num_images: int, num_classes: int) -> torch.Tensor:
         target = target.expand(num_images)
     else:
         target = torch.full((num_images,), _validate.integer(target, "target"))
-    if target.min() < 0 or target.max() >= num_classes:
+    return _check_classes(target, None)
+
+
+def _check_classes(target: torch.Tensor, num_classes: int | None) -> torch.Tensor:
+    """``target`` itself, if every class is in ``[0, num_classes)`` (``None``: any ``>= 0``)."""
+    if target.min() < 0 or (num_classes is not None and target.max() >= num_classes):
+        classes = "a class >= 0" if num_classes is None else f"a class in [0, {num_classes})"
         raise ValueError(
-            f"target must be a class in [0, {num_classes}), got values from "
-            f"{int(target.min())} to {int(target.max())}"
+            f"target must be {classes}, got values from {int(target.min())} to {int(target.max())}"
         )
     return target
 
@@ -177,12 +182,25 @@ class OcclusionMaps:
     cols: list[int]
     window: tuple[int, int]
 
+    def __post_init__(self):
+        _validate.tensor(self.activation, "activation", ndim=3, shape="(N, R, S)")
+        n, r, s = self.activation.shape
+        shapes = {"probability": (n, r, s), "label": (n, r, s), "channel": (n,), "target": (n,)}
+        for name, shape in {**shapes, "unoccluded": (n, 3)}.items():
+            if _validate.tensor(getattr(self, name), name).shape != shape:
+                raise ValueError(f"{name} must have shape {shape} (from activation's (N, R, S))")
+        for name, length in (("rows", r), ("cols", s)):
+            starts = _validate.items(getattr(self, name), name, _validate.integer, "a list of ints")
+            if len(starts) != length:
+                raise ValueError(f"{name} must hold {length} starts (from activation's shape)")
+        _validate.pair(self.window, "window")
+
 
 @torch.no_grad()
 def occlusion_maps(
     model: nn.Module,
     images: torch.Tensor,
-    target,
+    target: int | torch.Tensor,
     *,
     layer: str | nn.Module,
     window: int | tuple[int, int],
@@ -218,6 +236,7 @@ def occlusion_maps(
         model, images, window, stride, baseline, memory_mb, progress
     )
     name, module = _validate.submodule(model, layer)
+    target = _check_target(target, len(images))
     if channel is not None:
         channel = _validate.integer(channel, "channel", min=0)
     was_training = model.training
@@ -235,7 +254,7 @@ def occlusion_maps(
         totals, maxima = captured.pop()
         if channel is not None and channel >= totals.shape[1]:
             raise ValueError(f"channel must be below the {totals.shape[1]} maps of {name!r}")
-        target = _check_target(target, len(images), scores.shape[1])
+        _check_classes(target, scores.shape[1])
         channels = maxima.argmax(dim=1) if channel is None else torch.full((len(images),), channel)
         masks = _masks(*images.shape[-2:], window, stride)
         total = math.ceil(len(masks) / batch_size)
@@ -283,7 +302,7 @@ def occlusion_maps(
 def occlusion_attribution(
     model: nn.Module,
     images: torch.Tensor,
-    target,
+    target: int | torch.Tensor,
     *,
     window: int | tuple[int, int],
     stride: int | tuple[int, int],
@@ -317,11 +336,12 @@ def occlusion_attribution(
     window, stride, baseline, progress = _check(
         model, images, window, stride, baseline, memory_mb, progress
     )
+    target = _check_target(target, len(images))
     was_training = model.training
     model.eval()
     try:
         scores = model(images)
-        target = _check_target(target, len(images), scores.shape[1])
+        _check_classes(target, scores.shape[1])
         masks = _masks(*images.shape[-2:], window, stride)
         batch_size = _batch_size(model, images[0], memory_mb)
         total = math.ceil(len(masks) / batch_size)
@@ -343,7 +363,12 @@ def occlusion_attribution(
 
 
 def plot_maps(
-    maps: OcclusionMaps, pictures, class_names, *, row: int = 0, title: str | None = None
+    maps: OcclusionMaps,
+    pictures: torch.Tensor | np.ndarray,
+    class_names: Sequence[str],
+    *,
+    row: int = 0,
+    title: str | None = None,
 ) -> plt.Figure:
     """Fig. 7 of Zeiler & Fergus (2014) for one image: the image and views (b), (d), (e).
 
@@ -360,9 +385,19 @@ def plot_maps(
     pixel grid, so it lines up with the image; in (e) each class that occurs
     gets a colour and a legend entry.
     """
-    if not isinstance(maps, OcclusionMaps):
-        raise TypeError(f"maps must be an OcclusionMaps, got {type(maps).__name__}")
+    _validate.instance(maps, "maps", OcclusionMaps, "an OcclusionMaps (from occlusion_maps)")
+    pictures = _validate.array(pictures, "pictures")
+    if pictures.ndim not in (3, 4) or len(pictures) != len(maps.target):
+        raise ValueError(
+            f"pictures must hold the {len(maps.target)} images of maps, (N, H, W), "
+            f"(N, H, W, 3) or (N, 1 or 3, H, W), got shape {pictures.shape}"
+        )
+    class_names = _validate.items(class_names, "class_names", _validate.text, "a list of str")
+    shown = max(int(maps.target.max()), int(maps.label.max()))
+    if len(class_names) <= shown:
+        raise ValueError(f"class_names must name classes 0 to {shown}, got {len(class_names)}")
     n = _validate.integer(row, "row", min=0, max=len(maps.target) - 1)
+    _validate.text(title, "title", optional=True)
     picture = torch.as_tensor(np.asarray(pictures[n], dtype=np.float32))
     if picture.dim() == 3 and picture.shape[0] in (1, 3):
         picture = picture.permute(1, 2, 0)
@@ -425,7 +460,7 @@ def plot_maps(
         ax.set_ylabel(f"{where}row (pixels)", fontsize=8)
         ax.grid(False)
     if title:
-        fig.suptitle(_validate.text(title, "title"), fontweight="bold")
+        fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
     return fig
 

@@ -342,7 +342,7 @@ def _dtype_and_device(model: nn.Module) -> tuple[torch.dtype, torch.device]:
     )
 
 
-def receptive_field(model: nn.Module, input_size) -> pd.DataFrame:
+def receptive_field(model: nn.Module, input_size: int | tuple[int, ...]) -> pd.DataFrame:
     """The analytic receptive field of every layer: size, stride and start, in input pixels.
 
     Araujo, Norris & Sim (2019), "Computing Receptive Fields of Convolutional Neural
@@ -461,11 +461,7 @@ def field_box(
         :func:`course_utils.plotting.draw_box` take boxes: pixel ``i`` spans ``[i, i + 1)``,
         so the unit sees columns ``x1`` to ``x2 - 1`` and rows ``y1`` to ``y2 - 1``.
     """
-    if not isinstance(table, pd.DataFrame) or not _COLUMNS <= set(table.columns):
-        raise TypeError(
-            f"table must be a DataFrame from receptive_field (columns {sorted(_COLUMNS)}), "
-            f"got {type(table).__name__}"
-        )
+    _validate.table(table, "table", _COLUMNS, "receptive_field()")
     if not isinstance(layer, str) or layer not in set(table["name"]):
         some = ", ".join(list(table["name"])[:6])
         raise ValueError(f"layer {layer!r} is not a row of the table (e.g. {some})")
@@ -576,7 +572,7 @@ def _output_of(model: nn.Module, layer: str, images: torch.Tensor) -> torch.Tens
 
 def empirical_receptive_field(
     model: nn.Module,
-    input_size,
+    input_size: int | tuple[int, ...],
     layer: str | nn.Module,
     position: tuple[int, int] | None = None,
     *,

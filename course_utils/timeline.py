@@ -79,13 +79,7 @@ def _check_results(results) -> pd.DataFrame:
     """``results``, or the shipped table if ``None``; it must have :func:`load_results`' columns."""
     if results is None:
         return load_results()
-    _validate.instance(results, "results", pd.DataFrame, "the table of load_results() or None")
-    missing = sorted(set(RESULT_COLUMNS[:11]) - set(results.columns))  # up to "source"
-    if missing:
-        raise ValueError(f"results must have the columns of load_results(); it lacks {missing}")
-    if results.empty:
-        raise ValueError("results must not be empty")
-    return results
+    return _validate.table(results, "results", RESULT_COLUMNS[:11], "load_results()")  # to "source"
 
 
 def load_tasks() -> pd.DataFrame:

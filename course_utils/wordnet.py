@@ -34,6 +34,7 @@ listed.
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Sequence
 from functools import cache
@@ -121,6 +122,10 @@ def wnid(synset: int | str, argument: str = "synset") -> str:
 
     ``argument`` names the argument in error messages.
     """
+    _validate.text(argument, "argument")
+    _validate.instance(
+        synset, argument, numbers.Integral | str, "a class index (int), a WordNet ID or a word"
+    )
     if not isinstance(synset, str):
         index = _validate.integer(synset, argument, min=0, max=999)
         return str(_table().index[index])  # the 1000 classes come first, in index order
@@ -193,6 +198,8 @@ def compare_guesses(target: int | str, guesses: Sequence[int | str]) -> pd.DataF
     steps lead up from the target to it along :func:`hypernym_path` (0: the guess
     is right; ``None`` where the ancestor is reached only by another hypernym chain).
     """
+    target = wnid(target, "target")
+    guesses = _validate.items(guesses, "guesses", wnid, "a list of classes or synsets")
     target_path = hypernym_path(target)
     rows = []
     for guess in guesses:
@@ -215,7 +222,10 @@ def group_counts(groups: Sequence[int | str] | None = None) -> pd.DataFrame:
     Columns ``wnid``, ``name``, ``classes``; sorted by ``classes``, largest first,
     when ``groups`` is None, else in the order given.
     """
-    ids = list(_table().index) if groups is None else [wnid(g, "groups") for g in groups]
+    if groups is None:
+        ids = list(_table().index)
+    else:
+        ids = _validate.items(groups, "groups", wnid, "a list of synsets or None")
     counts = pd.DataFrame(
         {
             "wnid": ids,

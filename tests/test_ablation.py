@@ -171,3 +171,27 @@ def test_retrained_variants_match_the_script_that_made_them():
     ours = results.query("model == 'small_alexnet' and variant == 'baseline' and seed == 0")
     assert abs(float(ours["test_accuracy"].iloc[0]) - shipped) <= 0.02
     assert results[["train_accuracy", "test_accuracy"]].stack().between(0, 1).all()
+
+
+def test_channels_and_layers_are_checked_before_any_work():
+    model = _model()
+    with pytest.raises(ValueError, match="^channels must be .* at least one"):
+        with zero_feature_maps(model, "0", []):
+            pass
+    with pytest.raises(TypeError, match="^channels must be an int, a list"):
+        with zero_feature_maps(model, "0", "ab"):
+            pass
+    with pytest.raises(TypeError, match="^channels"):
+        with zero_feature_maps(model, "0", [True]):
+            pass
+    with zero_feature_maps(model, "0", torch.tensor([1, 2])):  # an int tensor is a list of maps
+        assert model(torch.rand(1, 1, 8, 8)).shape[0] == 1
+    with pytest.raises(ValueError, match="^layers must be .* at least one"):
+        remove_layers(model, [])
+    with pytest.raises(ValueError, match="^layers '9'"):
+        remove_layers(model, ["9"])
+    with pytest.raises(ValueError, match="^replacements must name at least one layer"):
+        replace_layers(model, {})
+    # checked before the dataset is evaluated (evaluate would refuse None with a TypeError)
+    with pytest.raises(ValueError, match="^channels"):
+        feature_map_drops(model, "0", None, channels=[], progress=False)

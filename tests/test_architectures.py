@@ -225,3 +225,19 @@ def test_plot_degradation_draws_one_curve_per_network():
     assert len(left.get_lines()) == 4  # plain-8, plain-20, residual-8, residual-20
     assert right.get_ylabel().startswith("training error")
     plt.close(fig)
+
+
+def test_the_plots_refuse_a_wrong_table_before_drawing():
+    histories = load_degradation_histories()
+    plt.close("all")
+    with pytest.raises(TypeError, match="^histories must be the table of load_degradation"):
+        plot_degradation(None)
+    with pytest.raises(ValueError, match=r"^histories must have the columns .* \['train_loss'\]"):
+        plot_degradation(histories.drop(columns="train_loss"))
+    with pytest.raises(ValueError, match="^histories must not be empty"):
+        plot_degradation(histories.iloc[:0])
+    with pytest.raises(TypeError, match="^networks must be the table of ilsvrc_networks"):
+        plot_networks_by_year("table")
+    with pytest.raises(ValueError, match="^networks must have the columns"):
+        plot_networks_by_year(pd.DataFrame({"year": [2012]}))
+    assert plt.get_fignums() == []

@@ -531,3 +531,15 @@ def test_fewer_decimals_than_asked_get_a_note_that_reveals_nothing():
     assert "0.320" not in message
     _, message = feedback("metrics-3", 0.331)
     assert "fewer decimals" not in message
+
+
+def test_hash_and_function_checks_name_their_arguments():
+    with pytest.raises(TypeError, match="^exercise_id must be a str"):
+        answer_hash(3, 1)
+    with pytest.raises(TypeError, match="^decimals must be an int"):
+        answer_hash("x", 1, decimals=1.0)
+    assert answer_hash("x", 1.25, decimals=np.int64(1)) == answer_hash("x", 1.25, decimals=1)
+    with pytest.raises(ValueError, match="^trials must be an int >= 1"):
+        check_function(function_exercises()[0], lambda *args: 0, trials=0)
+    with pytest.raises(TypeError, match="^student_fn must be a function"):
+        check_function(function_exercises()[0], "my_function")

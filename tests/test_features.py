@@ -178,3 +178,23 @@ def test_plot_hog_draws_one_line_per_bin_along_the_edges():
     assert abs(strongest[1][0] - strongest[0][0]) < 0.5 * abs(strongest[1][1] - strongest[0][1])
     assert alphas.max() == 1.0
     plt.close("all")
+
+
+def test_images_of_any_form_are_checked_and_plot_hog_draws_nothing_when_refusing():
+    with pytest.raises(TypeError, match="^images must be an array"):
+        hog("abc")
+    with pytest.raises(ValueError, match="^images must hold finite values"):
+        hog(np.full((1, 8, 8), np.nan))
+    with pytest.raises(TypeError, match="^descriptors"):
+        bag_of_words(None, np.zeros((5, 3)))
+    np.testing.assert_array_equal(hog(np.zeros((1, 8, 8)).tolist()), hog(np.zeros((1, 8, 8))))
+    plt.close("all")
+    with pytest.raises(ValueError, match="^image must be a .*H, W"):
+        plot_hog(np.zeros((2, 8, 8)))
+    with pytest.raises(TypeError, match="^image must be a float"):
+        plot_hog(np.zeros((8, 8), dtype=np.uint8))
+    with pytest.raises(TypeError, match="^ax must be a matplotlib Axes"):
+        plot_hog(np.zeros((8, 8)), ax="ax")
+    assert plt.get_fignums() == []
+    assert plot_hog(np.zeros((1, 8, 8))) is plt.gca()  # (1, H, W) is one image
+    plt.close("all")

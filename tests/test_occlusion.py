@@ -9,6 +9,7 @@ from captum.attr import Occlusion
 from torch import nn
 
 from course_utils.occlusion import (
+    OcclusionMaps,
     occlusion_attribution,
     occlusion_maps,
     part_correspondence,
@@ -257,3 +258,43 @@ def test_part_correspondence_bad_arguments():
         part_correspondence(model, images, torch.zeros(2, 11, 9), layer="1")
     with pytest.raises(ValueError, match="^images"):
         part_correspondence(model, images[:1], torch.zeros(1, 11, 9, dtype=torch.bool), layer="1")
+
+
+def test_plot_maps_checks_everything_before_drawing():
+    model = _small_model()
+    images = _images()
+    maps = occlusion_maps(model, images, 1, layer="1", window=3, stride=2, progress=False)
+    names = ["a", "b", "c", "d"]
+    plt.close("all")
+    with pytest.raises(ValueError, match="^pictures must hold the 2 images"):
+        plot_maps(maps, images[:1], names)
+    with pytest.raises(TypeError, match="^pictures"):
+        plot_maps(maps, "abc", names)
+    with pytest.raises(TypeError, match="^class_names must be a list of str"):
+        plot_maps(maps, images, "abcd")
+    with pytest.raises(ValueError, match="^class_names must name classes 0 to"):
+        plot_maps(maps, images, ["a"])
+    with pytest.raises(TypeError, match="^title"):
+        plot_maps(maps, images, names, title=3)
+    assert plt.get_fignums() == []
+
+
+def test_occlusion_maps_are_consistent_and_target_is_checked_before_the_model_runs():
+    model = _small_model()
+    images = _images()
+    maps = occlusion_maps(model, images, 1, layer="1", window=3, stride=2, progress=False)
+    fields = {name: getattr(maps, name) for name in maps.__dataclass_fields__}
+    with pytest.raises(ValueError, match="^probability must have shape"):
+        OcclusionMaps(**{**fields, "probability": maps.probability[:1]})
+    with pytest.raises(ValueError, match="^rows must hold"):
+        OcclusionMaps(**{**fields, "rows": maps.rows[:-1]})
+    with pytest.raises(TypeError, match="^cols"):
+        OcclusionMaps(**{**fields, "cols": "abc"})
+    calls = []
+    model.register_forward_pre_hook(lambda *_: calls.append(1))
+    for bad, error in (("abc", TypeError), (-1, ValueError), (torch.tensor([0, -2]), ValueError)):
+        with pytest.raises(error, match="^target"):
+            occlusion_maps(model, images, bad, layer="1", window=3, stride=2)
+        with pytest.raises(error, match="^target"):
+            occlusion_attribution(model, images, bad, window=3, stride=2)
+    assert calls == []

@@ -376,3 +376,12 @@ def test_unknown_operation_is_named_and_the_model_is_left_as_it_was():
     with pytest.raises(ValueError, match="applies roll to a feature map"):
         receptive_field(model, 8)
     assert model.training and not model._forward_hooks and not model.conv._forward_pre_hooks
+
+
+def test_field_box_refuses_a_table_that_receptive_field_did_not_make():
+    table = receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3)), (1, 8, 8))
+    with pytest.raises(TypeError, match=r"^table must be the table of receptive_field\(\)"):
+        field_box({"name": ["0"]}, "0")
+    with pytest.raises(ValueError, match=r"^table must have the columns .*\['size'\]"):
+        field_box(table.drop(columns="size"), "0")
+    assert field_box(table, "0") == (0, 0, 3, 3)

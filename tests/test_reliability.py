@@ -20,6 +20,7 @@ Three parts:
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import importlib
 import inspect
@@ -47,12 +48,34 @@ from course_utils.data import FASHION_MNIST_CLASSES, ImageSet
 
 #: The functions whose checks were reviewed for issue 15: a failing case of any other is an xfail.
 REVIEWED = {
+    "ablation": (
+        "feature_map_drops",
+        "paper_table3",
+        "remove_layers",
+        "replace_layers",
+        "retrained_variants",
+        "zero_feature_maps",
+    ),
     "aliasing": (
         "aliased_fraction",
         "energy_above",
         "filter_spectra",
         "first_layer_aliasing",
         "spectrum_frequencies",
+    ),
+    "architectures": (
+        "BuildingBlock",
+        "Inception",
+        "NaiveInception",
+        "SmallResNet",
+        "conv_stack",
+        "ilsvrc_networks",
+        "load_degradation_histories",
+        "plain_net",
+        "plot_degradation",
+        "plot_networks_by_year",
+        "residual_net",
+        "se_resnet50",
     ),
     "augment": (
         "paper_crop_size",
@@ -62,8 +85,30 @@ REVIEWED = {
         "rgb_pca",
         "ten_crop",
     ),
+    "checks": (
+        "answer_hash",
+        "check",
+        "check_function",
+        "exercise",
+        "feedback",
+        "function_exercises",
+        "hint",
+        "is_correct",
+        "record_hashes",
+    ),
     "data": ("ImageSet", "imagenet_class_names", "load_fashion_mnist", "read_idx", "sample_photo"),
+    "deconvnet": ("DeconvNet", "rectify", "top_activations"),
     "download": ("cache_dir", "download", "file_checksum", "try_download"),
+    "features": (
+        "bag_of_words",
+        "cell_histograms",
+        "dense_descriptors",
+        "fisher_vector",
+        "gradients",
+        "hog",
+        "patches",
+        "plot_hog",
+    ),
     "metrics": (
         "average_precision",
         "box_iou",
@@ -89,11 +134,55 @@ REVIEWED = {
         "zfnet",
     ),
     "normalization": ("LocalResponseNorm",),
-    "plotting": ("draw_box", "show_images", "use_course_style"),
+    "occlusion": (
+        "OcclusionMaps",
+        "occlusion_attribution",
+        "occlusion_maps",
+        "part_correspondence",
+        "plot_maps",
+        "window_starts",
+    ),
+    "plotting": ("draw_box", "mosaic", "show_images", "use_course_style"),
+    "receptive_field": (
+        "effective_receptive_field",
+        "empirical_receptive_field",
+        "field_box",
+        "mass_fraction",
+        "receptive_field",
+    ),
     "seeding": ("seed_everything",),
-    "summary": ("layer_table",),
-    "timeline": ("load_results", "load_tasks", "plot_top5_by_year", "tasks_by_year", "winners"),
+    "summary": ("layer_table", "plot_architecture", "weight_layers"),
+    "timeline": (
+        "load_results",
+        "load_tasks",
+        "plot_top5_by_year",
+        "tasks_by_year",
+        "test_set_sizes",
+        "winners",
+    ),
     "train": ("evaluate", "fit", "predict", "renormalize_filters_"),
+    "transposed_conv": (
+        "conv_input_sizes",
+        "conv_matrix",
+        "conv_output_size",
+        "deconvolve",
+        "overlap_count",
+        "transposed_output_size",
+    ),
+    "unpooling": ("max_pool_with_switches", "unpool", "upsample"),
+    "wordnet": (
+        "classes",
+        "classes_under",
+        "compare_guesses",
+        "group_counts",
+        "hypernym_path",
+        "lowest_common_ancestor",
+        "name",
+        "same_subtree",
+        "shared_lemmas",
+        "synsets",
+        "wnid",
+    ),
 }
 NOT_REVIEWED_REASON = "owner: new module, to fix"
 
@@ -140,6 +229,13 @@ def small_model():
     cu.seed_everything(0)
     torch.use_deterministic_algorithms(False)
     return cu.models.small_zfnet().eval()
+
+
+def tiny_occlusion_maps():
+    images = EXAMPLES["images"](None)
+    return cu.occlusion.occlusion_maps(
+        small_model(), images, 0, layer="features.0", window=14, stride=14, progress=False
+    )
 
 
 def first_exercise() -> str:
@@ -215,6 +311,7 @@ EXAMPLES = {
     "task": lambda ctx: "classification",
     # modules of other engineers (a best guess; fix here if one is wrong)
     "exercise_id": lambda ctx: first_exercise(),
+    "record": lambda ctx: cu.checks.exercise(first_exercise()),
     "answer": lambda ctx: 0,
     "kernel_size": lambda ctx: 2,
     "output_size": lambda ctx: (4, 4),
@@ -272,13 +369,36 @@ OVERRIDES = {
         "weight": lambda ctx: torch.rand(1, 1, 3, 3, generator=gen()),
     },
     "occlusion.window_starts": {"size": lambda ctx: 28},
-    "checks.check_function": {"exercise_id": lambda ctx: cu.checks.function_exercises()[0]},
     "deconvnet.top_activations": {"images": lambda ctx: torch.rand(9, 1, 28, 28, generator=gen())},
     "architectures.conv_stack": {"channels": lambda ctx: 4},
     "receptive_field.field_box": {
         "table": lambda ctx: cu.receptive_field.receptive_field(small_model(), (1, 28, 28))
     },
     "receptive_field.mass_fraction": {"box": lambda ctx: (0, 0, 5, 5)},
+    "checks.check_function": {
+        "exercise_id": lambda ctx: "alexnet-groups",
+        # weights and biases of a grouped convolution, worked out by hand
+        "student_fn": lambda ctx: lambda i, o, k, g: i * o * k * k // g + o,
+    },
+    "features": {
+        "images": lambda ctx: torch.rand(2, 28, 28, generator=gen()),
+        "image": lambda ctx: torch.rand(28, 28, generator=gen()),
+        "descriptors": lambda ctx: torch.rand(2, 5, 4, generator=gen()),
+        "vocabulary": lambda ctx: torch.rand(3, 4, generator=gen()),
+        "weights": lambda ctx: torch.full((3,), 1 / 3),
+        "means": lambda ctx: torch.rand(3, 4, generator=gen()),
+        "variances": lambda ctx: torch.rand(3, 4, generator=gen()) + 0.1,
+    },
+    "occlusion.OcclusionMaps": {
+        field.name: (lambda ctx, name=field.name: getattr(tiny_occlusion_maps(), name))
+        for field in dataclasses.fields(cu.occlusion.OcclusionMaps)
+    },
+    "occlusion.part_correspondence": {"masks": lambda ctx: torch.rand(2, 28, 28) > 0.5},
+    "occlusion.plot_maps": {
+        "maps": lambda ctx: tiny_occlusion_maps(),
+        "pictures": lambda ctx: torch.rand(2, 28, 28, generator=gen()),
+        "class_names": lambda ctx: FASHION_MNIST_CLASSES,
+    },
 }
 #: Optional arguments always passed, so that no call reaches the real network.
 ALWAYS = {
@@ -327,6 +447,10 @@ def bad_values(module: str, function: str, param: inspect.Parameter) -> list:
         return [0, "seed"]
     if "Callable" in hint:
         return [5]
+    if hint == "dict":
+        return [*none, "abc", 5, {}]
+    if "Mapping" in hint:
+        return [*none, "abc", 5, {}]
     if "DataFrame" in hint:
         return [*none, "table", 5]
     if "PathLike" in hint or hint.startswith("Path") or "| Path" in hint:
@@ -341,8 +465,12 @@ def bad_values(module: str, function: str, param: inspect.Parameter) -> list:
         return ["abcd", 5]
     if "tuple[str" in hint:
         return ["abc", ("a", 3)]
-    if "tuple[int" in hint:
+    if hint.startswith("Sequence"):  # of anything else: a list, never a str or a number
+        return [*none, "abc", 5]
+    if "tuple[int" in hint or "list[int" in hint:
         return [*none, "abc", (2.5, 3), (True, 2)]
+    if hint == "int | str":  # a class index or a name
+        return [*none, 2.5, True]
     if hint in ("bool", "bool | None"):
         return [*none, "no", 2]
     if "float" in hint:
@@ -351,6 +479,8 @@ def bad_values(module: str, function: str, param: inspect.Parameter) -> list:
         return [*none, True, 2.5, "3"]
     if hint in ("str", "str | None"):
         return [*none, 3]
+    if hint.isidentifier() and hint[0].isupper():  # one of course_utils' classes
+        return [*none, "abc", 5]
     return []  # no type hint we know: not driven
 
 
@@ -537,7 +667,13 @@ def test_every_public_function_is_driven():
 
 
 #: Parameters that accept any value by design.
-KNOWN_UNDRIVEN: set[str] = set()
+KNOWN_UNDRIVEN: set[str] = {
+    # checks.check/feedback/is_correct judge whatever a student typed and never raise
+    # (the message says what was wrong); answer_hash's answers are tested in test_checks.
+    "answer",
+    # checks.record_problems reports what is wrong with any record, as a list, by design
+    "record",
+}
 
 
 # --- The cases listed in issue 15, one by one -----------------------------------------------

@@ -232,15 +232,19 @@ def test_words_resolve_to_synsets():
     [
         (lambda: wn.wnid(1000), ValueError, "synset must be an int .*1000"),
         (lambda: wn.wnid(-1), ValueError, "synset must be an int .*-1"),
-        (lambda: wn.wnid(1.5), TypeError, "synset must be an int"),
+        (lambda: wn.wnid(1.5), TypeError, "synset must be a class index .int., a WordNet ID"),
         (lambda: wn.wnid(True), TypeError, "synset must be an int"),
         (lambda: wn.wnid("n99999999"), ValueError, "not one of the 1000 classes"),
         (lambda: wn.wnid("no such word"), ValueError, "is no class name or WordNet lemma"),
         (lambda: wn.classes_under("cat"), ValueError, "group 'cat' names 2 synsets"),
-        (lambda: wn.same_subtree(0, 1, None), TypeError, "group must be an int"),
+        (lambda: wn.same_subtree(0, 1, None), TypeError, "group must be a class index"),
         (lambda: wn.lowest_common_ancestor(0, "x y z"), ValueError, "b 'x y z'"),
         (lambda: wn.group_counts(["dog", 5000]), ValueError, "groups must be an int .*5000"),
-        (lambda: wn.compare_guesses("leopard", [None]), TypeError, "b must be an int"),
+        (lambda: wn.compare_guesses("leopard", [None]), TypeError, "guesses must be a class"),
+        (lambda: wn.compare_guesses("leopard", "cat"), TypeError, "guesses must be a list"),
+        (lambda: wn.compare_guesses(1000, [0]), ValueError, "target must be an int"),
+        (lambda: wn.group_counts("dog"), TypeError, "groups must be a list"),
+        (lambda: wn.wnid(0, argument=None), TypeError, "argument must be a str"),
     ],
 )
 def test_bad_inputs_name_the_argument(call, error, message):
