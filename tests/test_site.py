@@ -11,6 +11,8 @@ in Debian's Chromium, driven by Selenium through Debian's ``chromedriver``. On e
 * on a chapter, the Colab button opens that chapter's notebook in the repository;
 * in the dark theme, every figure still has an opaque or light background.
 
+On the solutions page, no solution is visible until the reader opens its dropdown.
+
 It also checks that the search page finds each chapter by a word of its title, and
 that the API reference documents every module of ``course_utils``. It saves a
 screenshot of each page, in the light and the dark theme, under
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import json
 import os
 import pkgutil
 import re
@@ -428,4 +431,60 @@ def test_the_site_root_opens_the_landing_page(browser, base_url):
     landing = urllib.parse.urljoin(base_url, f"{PAGES[0]}.html")
     WebDriverWait(browser, PAGE_TIMEOUT_S).until(lambda d: d.current_url == landing)
     assert browser.title.startswith("Inside ILSVRC")
+    assert not console_errors(browser)
+
+
+# ---------------------------------------------------------------------------
+# The solutions page: nothing of a solution shows until the reader opens it.
+
+SOLUTIONS_PAGE = "book/solutions"
+
+# Each dropdown of the article: whether it is open, whether the browser renders its body
+# (checkVisibility: the body of a closed <details> keeps a layout box, but is not drawn),
+# and its text; and the text of the article as the reader sees it (innerText leaves out
+# what is not rendered).
+DESCRIBE_DROPDOWNS = """
+const article = document.querySelector("article.bd-article") || document.body;
+const dropdowns = [...article.querySelectorAll("details.sd-dropdown")].map(d => {
+  const body = d.querySelector(".sd-summary-content");
+  return {open: d.open, title: d.querySelector("summary").innerText.trim(),
+          shown: !!body && body.checkVisibility(),
+          text: body ? body.textContent : ""};
+});
+const wide = [...article.querySelectorAll("pre")]
+  .filter(pre => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
+  .map(pre => pre.textContent.split("\\n")[0].slice(0, 80));
+return {dropdowns, visible: article.innerText, wide};
+"""
+
+
+@pytest.mark.slow
+def test_solutions_are_hidden_until_the_reader_opens_one(browser, base_url):
+    from selenium.webdriver.common.by import By
+
+    exercises = json.loads((ROOT / "course_utils" / "_data" / "exercises.json").read_text("utf-8"))
+    open_page(browser, urllib.parse.urljoin(base_url, f"{SOLUTIONS_PAGE}.html"), "light")
+    state = browser.execute_script(DESCRIBE_DROPDOWNS)
+    dropdowns = state["dropdowns"]
+    assert len(dropdowns) == len(exercises), "one folded solution per exercise"
+    assert all(d["title"] == "Solution" for d in dropdowns), "a title must not give the answer"
+    assert not [d["text"][:60] for d in dropdowns if d["open"] or d["shown"]], "open by default"
+    first = dropdowns[0]["text"]
+    assert "Answer: 10.9" in first  # timeline-1: a known answer, there but not shown
+    visible = state["visible"]
+    assert "Answer:" not in visible and "cu.check(" not in visible, "solution text is visible"
+
+    browser.find_elements(By.CSS_SELECTOR, "details.sd-dropdown > summary")[0].click()
+    state = browser.execute_script(DESCRIBE_DROPDOWNS)
+    assert state["dropdowns"][0]["open"] and state["dropdowns"][0]["shown"]
+    assert "Answer: 10.9" in state["visible"] and 'cu.check("timeline-1"' in state["visible"]
+    assert not any(d["shown"] for d in state["dropdowns"][1:]), "one click opened others"
+    assert state["visible"].count("Answer:") == 1
+
+    for summary in browser.find_elements(By.CSS_SELECTOR, "details.sd-dropdown > summary")[1:]:
+        browser.execute_script("arguments[0].click();", summary)
+    state = browser.execute_script(DESCRIBE_DROPDOWNS)
+    assert all(d["shown"] for d in state["dropdowns"])
+    assert state["visible"].count("Answer:") == sum("Answer:" in d["text"] for d in dropdowns)
+    assert not state["wide"], f"solution code scrolls sideways at {WINDOW[0]} px: {state['wide']}"
     assert not console_errors(browser)
