@@ -60,6 +60,12 @@ def test_every_answer_and_every_line_of_code_is_inside_a_dropdown():
     assert ":open:" not in PAGE.read_text(encoding="utf-8")  # folded by default
 
 
+def test_the_page_is_left_out_of_the_site_search():
+    """A search result's excerpt shows the matching text unfolded: Sphinx's 'nosearch'."""
+    front_matter = PAGE.read_text(encoding="utf-8").split("---\n")[1]
+    assert re.search(r"^nosearch: true$", front_matter, re.MULTILINE)
+
+
 @pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
 def test_solution_is_accepted_by_the_checker(exercise_id):
     namespace = {"cu": cu, "np": np, "torch": torch}
