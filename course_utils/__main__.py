@@ -178,7 +178,10 @@ def _validate_file(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m course_utils")
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils",
+        description="Add and check the chapters' exercises (book/instructor_guide.md).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     commands = {
         "add": sub.add_parser("add", help="check an exercise and write its record"),
@@ -187,19 +190,30 @@ def main(argv: list[str] | None = None) -> None:
         "hash": sub.add_parser("hash", help="print the hash of an answer, written exactly"),
     }
     for name in ("add", "check", "hash"):
-        commands[name].add_argument("exercise_id", metavar="EXERCISE_ID")
-        commands[name].add_argument("answer", metavar="ANSWER")
+        commands[name].add_argument(
+            "exercise_id", metavar="EXERCISE_ID", help="e.g. timeline-5 (the chapter first)"
+        )
+        commands[name].add_argument(
+            "answer", metavar="ANSWER", help="for add: a number with --decimals + 3 decimals"
+        )
     for name in ("add", "hash"):
-        commands[name].add_argument("--kind", choices=ANSWER_KINDS, default="number")
+        commands[name].add_argument(
+            "--kind",
+            choices=ANSWER_KINDS,
+            default="number",
+            help="integer for counts and years, text for words (default: number)",
+        )
         commands[name].add_argument(
             "--decimals", type=int, help="decimals students give (required for a number)"
         )
     for name in ("add", "check", "validate"):
         commands[name].add_argument("--file", help=f"the exercises file (default: {EXERCISES})")
-    commands["add"].add_argument("--question", required=True)
-    commands["add"].add_argument("--hint", required=True)
-    commands["add"].add_argument("--unit", choices=UNITS)
-    commands["add"].add_argument("--replace", action="store_true")
+    commands["add"].add_argument("--question", required=True, help="as the chapter asks it")
+    commands["add"].add_argument(
+        "--hint", required=True, help="shown after a wrong answer; must not give it away"
+    )
+    commands["add"].add_argument("--unit", choices=UNITS, help="an answer between 0 and 1")
+    commands["add"].add_argument("--replace", action="store_true", help="change an existing record")
     args = parser.parse_args(argv)
     command = commands[args.command]
     if args.command in ("add", "hash"):

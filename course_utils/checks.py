@@ -31,7 +31,9 @@ between 0 and 1 is expected. Typing slips (``"10,9"``, ``"153,856"``, ``"10.9%"`
 get a message saying how to write the number, not an error.
 
 Instructors add an exercise with ``python -m course_utils add``, which checks
-the record and writes the hashes (``python -m course_utils add --help``).
+the record and writes the hashes; ``check`` tries an answer as a student would and
+``validate`` checks every record (``python -m course_utils --help``; the book's
+instructor guide walks through it).
 """
 
 from __future__ import annotations
