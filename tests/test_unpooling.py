@@ -1,6 +1,8 @@
 """Tests of course_utils.unpooling against a max-pooling loop written here, autograd's gradient of
 max_pool2d, the adjoint identity, scikit-image's resize, and small examples worked by hand."""
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 import torch
@@ -131,9 +133,38 @@ def test_hand_worked_overlapping_windows_share_a_switch():
     expected[0, 0, 2, 2] = 1 + 2 + 3 + 4  # every window sends its value to the centre
     torch.testing.assert_close(unpooled, expected)
     # F.max_unpool2d writes instead of adding: one window's value survives, the rest are lost.
-    written = F.max_unpool2d(signal, switches, 3, 2, output_size=(5, 5))
+    # Which one is not specified, so PyTorch refuses it in deterministic mode (seed_everything).
+    with _deterministic(False):
+        written = F.max_unpool2d(signal, switches, 3, 2, output_size=(5, 5))
     assert written[0, 0, 2, 2].item() in {1.0, 2.0, 3.0, 4.0}
     assert written.sum().item() < unpooled.sum().item() == 10.0
+
+
+@contextmanager
+def _deterministic(mode: bool):
+    """``torch.use_deterministic_algorithms(mode)`` inside the block, the setting before after it."""
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(mode)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before)
+
+
+def test_unpool_runs_in_deterministic_mode_forward_and_backward():
+    # What a chapter does after seed_everything(): overlapping windows share switches, so
+    # unpool adds several values into one pixel (scatter_add_, deterministic on the CPU).
+    x = torch.zeros(1, 1, 5, 5)
+    x[0, 0, 2, 2] = 9.0
+    signal = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], requires_grad=True)
+    with _deterministic(True):
+        pooled, switches = max_pool_with_switches(x, 3, 2)
+        unpooled = unpool(signal, switches, (5, 5))
+        unpooled.sum().backward()
+        with pytest.raises(RuntimeError, match="deterministic"):  # what the course avoids
+            F.max_unpool2d(signal, switches, 3, 2, output_size=(5, 5))
+    assert unpooled[0, 0, 2, 2].item() == 10.0 and unpooled.sum().item() == 10.0
+    torch.testing.assert_close(signal.grad, torch.ones(1, 1, 2, 2))  # each value lands once
 
 
 def test_shared_switches_are_common_with_overlapping_pooling_and_absent_without():
