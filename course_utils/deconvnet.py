@@ -367,16 +367,18 @@ class DeconvNet:
         """
         images = _as_features_see_them(self.model, _check_images(images))
         name, _ = _validate.submodule(self.model, layer, "layer")
+        channel = _validate.integer(channel, "channel", min=0)
+        if position is not None:
+            row, column = _validate.pair(position, "position", min=0)
         rule = _validate.one_of(rule, "rule", RULES)
         layers = _layers_up_to(self.model, name)
         top, records = _forward(layers, images)
         channels, height, width = top.shape[1:]
-        channel = _validate.integer(channel, "channel", min=0, max=channels - 1)
+        channel = _validate.integer(channel, "channel", max=channels - 1)
         if position is None:
             flat = top[:, channel].flatten(1).argmax(dim=1)
             positions = torch.stack((flat // width, flat % width), dim=1)
         else:
-            row, column = _validate.pair(position, "position", min=0)
             if row >= height or column >= width:
                 raise ValueError(
                     f"position {(row, column)} is outside the {height}x{width} map of layer {name!r}"
@@ -422,10 +424,7 @@ class DeconvNet:
         rule = _validate.one_of(rule, "rule", RULES)
         batch_size = _validate.integer(batch_size, "batch_size", min=1)
         progress = _validate.flag(progress, "progress")
-        _validate.instance(top, "top", pd.DataFrame, "a table (pandas DataFrame)")
-        columns = ["image", "channel", "row", "column"]
-        if not set(columns) <= set(top.columns) or top.empty:
-            raise ValueError(f"top must be a non-empty table with columns {', '.join(columns)}")
+        _validate.table(top, "top", ("image", "channel", "row", "column"), "top_activations()")
         if not top["image"].between(0, len(images) - 1).all():
             raise ValueError(f"top's image column must index the {len(images)} images")
         layers = _layers_up_to(self.model, name)

@@ -357,3 +357,21 @@ def test_unsupported_layers_are_named():
     alexnet = torchvision.models.alexnet(weights=None)
     with pytest.raises(ValueError, match="model.features"):
         DeconvNet(alexnet).project(torch.rand(1, 3, 64, 64), "classifier.1", 0)
+
+
+def test_project_checks_its_arguments_before_the_forward_pass():
+    net, images = _random_net(), _images()
+    calls = []
+    net.register_forward_pre_hook(lambda *_: calls.append(1))
+    for module in net.modules():
+        module.register_forward_pre_hook(lambda *_: calls.append(1))
+    deconvnet = DeconvNet(net)
+    with pytest.raises(TypeError, match="^channel must be an int"):
+        deconvnet.project(images, "3", 2.5)
+    with pytest.raises(ValueError, match="^channel must be an int >= 0"):
+        deconvnet.project(images, "3", -1)
+    with pytest.raises(TypeError, match="^position must be an int"):
+        deconvnet.project(images, "3", 0, position=(0.5, 1))
+    with pytest.raises(TypeError, match="^top must be the table of top_activations"):
+        deconvnet.project_top(images, "3", [[0, 0, 0, 0]], progress=False)
+    assert calls == []

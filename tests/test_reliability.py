@@ -21,6 +21,7 @@ Three parts:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import importlib
 import inspect
@@ -192,7 +193,11 @@ def reviewed(module: str, function: str) -> bool:
 
 
 def public_callables():
-    """(module name, name, object) for every callable in every public module's __all__."""
+    """(module name, name, object) for every callable in every public module's __all__.
+
+    The public methods of a public class are included too (``"DeconvNet.project"``), except
+    a ``torch.nn.Module``'s (``forward`` and the like: the model's own interface).
+    """
     found = []
     for info in sorted(pkgutil.iter_modules(cu.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
@@ -202,7 +207,18 @@ def public_callables():
             obj = getattr(module, name, None)
             if callable(obj) and not (isinstance(obj, type) and issubclass(obj, BaseException)):
                 found.append((info.name, name, obj))
+            if isinstance(obj, type) and not issubclass(obj, nn.Module | BaseException):
+                for method, function in vars(obj).items():
+                    if not method.startswith("_") and inspect.isfunction(function):
+                        found.append((info.name, f"{name}.{method}", function))
     return found
+
+
+def resolve(module: str, name: str):
+    """``course_utils.<module>.<name>``, where ``name`` may be ``"Class.method"``."""
+    return functools.reduce(
+        getattr, name.split("."), importlib.import_module(f"course_utils.{module}")
+    )
 
 
 # --- Example values that work, by parameter name (overridden per module or function) ---------
@@ -393,6 +409,14 @@ OVERRIDES = {
         field.name: (lambda ctx, name=field.name: getattr(tiny_occlusion_maps(), name))
         for field in dataclasses.fields(cu.occlusion.OcclusionMaps)
     },
+    "data.ImageSet.tensors": {"self": lambda ctx: tiny_image_set()},
+    "deconvnet.DeconvNet.project": {"self": lambda ctx: cu.deconvnet.DeconvNet(small_model())},
+    "deconvnet.DeconvNet.project_top": {
+        "self": lambda ctx: cu.deconvnet.DeconvNet(small_model()),
+        "top": lambda ctx: cu.deconvnet.top_activations(
+            small_model(), EXAMPLES["images"](ctx), "features.0", k=1, progress=False
+        ),
+    },
     "occlusion.part_correspondence": {"masks": lambda ctx: torch.rand(2, 28, 28) > 0.5},
     "occlusion.plot_maps": {
         "maps": lambda ctx: tiny_occlusion_maps(),
@@ -579,7 +603,7 @@ def _not_reviewed(module: str, function: str, problem: str):
 
 @pytest.mark.parametrize(("module", "function", "param", "bad"), list(cases()))
 def test_every_public_function_refuses_bad_values(module, function, param, bad, ctx, capsys):
-    obj = getattr(importlib.import_module(f"course_utils.{module}"), function)
+    obj = resolve(module, function)
     try:
         kwargs = _arguments(module, function, obj, ctx, replace={param: bad})
     except Exception as err:  # an example that cannot be built is the test's problem
@@ -628,7 +652,7 @@ def numpy_cases():
 
 @pytest.mark.parametrize(("module", "function", "param"), list(numpy_cases()))
 def test_numpy_scalars_work_as_python_numbers(module, function, param, ctx):
-    obj = getattr(importlib.import_module(f"course_utils.{module}"), function)
+    obj = resolve(module, function)
     default = inspect.signature(obj).parameters[param].default
     try:
         use_example = default is None or default is inspect.Parameter.empty
@@ -673,6 +697,8 @@ KNOWN_UNDRIVEN: set[str] = {
     "answer",
     # checks.record_problems reports what is wrong with any record, as a list, by design
     "record",
+    # a method's instance, built from the examples (OVERRIDES)
+    "self",
 }
 
 
