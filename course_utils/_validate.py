@@ -130,16 +130,17 @@ def one_of(value, name: str, choices: Sequence):
     return value
 
 
-def items(value, name: str, check, what: str, *, nonempty: bool = False) -> list:
-    """``value``, a list, tuple or other sequence (never a ``str``), as a list of ``check(item, name)``.
+def items(value, name: str, check, what: str, *, nonempty: bool = False, **options) -> list:
+    """``value``, a list, tuple or other sequence (never a ``str``), as a list of checked items.
 
-    ``what`` describes the whole, e.g. ``"a list of str"``.
+    Each item becomes ``check(item, name, **options)``, e.g. ``items(sizes, "sizes",
+    integer, "a list of ints", min=1)``; ``what`` describes the whole.
     """
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         raise TypeError(f"{name} must be {what}, got {type(value).__name__} {_shown(value)}")
     if nonempty and not value:
         raise ValueError(f"{name} must be {what} with at least one entry, got none")
-    return [check(item, name) for item in value]
+    return [check(item, name, **options) for item in value]
 
 
 def table(value, name: str, columns, maker: str) -> pd.DataFrame:

@@ -56,13 +56,8 @@ def _channels(channels) -> list[int]:
         channels = channels.tolist()
     if isinstance(channels, numbers.Integral):
         channels = [channels]
-    return _validate.items(
-        channels,
-        "channels",
-        lambda channel, name: _validate.integer(channel, name, min=0),
-        "an int, a list of ints or an int tensor",
-        nonempty=True,
-    )
+    what = "an int, a list of ints or an int tensor"
+    return _validate.items(channels, "channels", _validate.integer, what, nonempty=True, min=0)
 
 
 @contextmanager

@@ -121,9 +121,9 @@ class SmallResNet(nn.Module):
         depth = _validate.integer(depth, "depth", min=8)
         if (depth - 2) % 6:
             raise ValueError(f"depth must be 6n + 2 (8, 14, 20, 26, 32, 44, 56, ...), got {depth}")
-        if not isinstance(widths, tuple | list) or len(widths) != 3:
-            raise TypeError(f"widths must be three ints (one per stage), got {widths!r}")
-        widths = [_validate.integer(w, "widths", min=1) for w in widths]
+        widths = _validate.items(widths, "widths", _validate.integer, "three ints", min=1)
+        if len(widths) != 3:
+            raise ValueError(f"widths must be three ints (one per stage), got {len(widths)}")
         in_channels = _validate.integer(in_channels, "in_channels", min=1)
         num_classes = _validate.integer(num_classes, "num_classes", min=1)
         n = (depth - 2) // 6

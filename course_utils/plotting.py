@@ -93,10 +93,7 @@ def show_images(
             f"got shape {images.shape}"
         )
     if titles is not None:
-        if isinstance(titles, str) or not isinstance(titles, Sequence):
-            raise TypeError(f"titles must be a list of str or None, got {type(titles).__name__}")
-        for text in titles:
-            _validate.text(text, "titles")
+        _validate.items(titles, "titles", _validate.text, "a list of str or None")
         if len(titles) != len(images):
             raise ValueError(
                 f"titles must have one entry per image ({len(images)}), got {len(titles)}"

@@ -37,9 +37,10 @@ def layer_table(
         an add, so FLOPs are about 2 x MACs. The last row is the total.
     """
     _validate.module(model)
-    if not isinstance(input_size, tuple | list) or not input_size:
-        raise TypeError(f"input_size must be a tuple of positive ints, got {input_size!r}")
-    input_size = tuple(_validate.integer(s, "input_size", min=1) for s in input_size)
+    what = "a tuple of positive ints"
+    input_size = tuple(
+        _validate.items(input_size, "input_size", _validate.integer, what, nonempty=True, min=1)
+    )
     batch_size = _validate.integer(batch_size, "batch_size", min=1)
     names = {id(module): name for name, module in model.named_modules()}
     # A model built under ``with torch.device("meta"):`` has shapes but no weights in
@@ -97,9 +98,10 @@ def weight_layers(model: nn.Module, input_size: tuple[int, ...]) -> pd.DataFrame
         ``"ReLU, LRN, max pool 3x3/2, overlapping, to 27x27"``.
     """
     _validate.module(model)
-    if not isinstance(input_size, tuple | list) or not input_size:
-        raise TypeError(f"input_size must be a tuple of positive ints, got {input_size!r}")
-    input_size = tuple(_validate.integer(s, "input_size", min=1) for s in input_size)
+    what = "a tuple of positive ints"
+    input_size = tuple(
+        _validate.items(input_size, "input_size", _validate.integer, what, nonempty=True, min=1)
+    )
     names = {module: name for name, module in model.named_modules()}
     calls: list[tuple[nn.Module, torch.Size]] = []
     hooks = [

@@ -179,8 +179,10 @@ def test_bad_arguments_are_refused():
         plain_net(21)
     with pytest.raises(TypeError, match="^depth"):
         residual_net(20.0)
-    with pytest.raises(TypeError, match="^widths"):
+    with pytest.raises(ValueError, match="^widths must be three ints"):
         residual_net(20, widths=(16, 32))
+    with pytest.raises(TypeError, match="^widths must be three ints"):
+        residual_net(20, widths="abc")
     with pytest.raises(TypeError, match="^residual"):
         BuildingBlock(4, 4, residual="yes")
     with pytest.raises(ValueError, match="^out_channels"):
