@@ -868,6 +868,26 @@ def test_flag_accepts_only_booleans(value):
         _validate.flag(value, "f")
 
 
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.integers(0, 99), max_size=5), kind=st.sampled_from((list, tuple, iter)))
+def test_items_takes_lists_and_tuples_of_valid_items_only(values, kind):
+    given_value = kind(values)
+    if kind is iter:  # an iterator is not a sequence: it could be read only once
+        with pytest.raises(TypeError, match="^xs must be a list of ints, got list_iterator"):
+            _validate.items(given_value, "xs", _validate.integer, "a list of ints")
+        return
+    assert _validate.items(given_value, "xs", _validate.integer, "a list of ints") == values
+    with pytest.raises(ValueError, match="^xs must be an int >= 100"):
+        _validate.items([*values, 5], "xs", _validate.integer, "a list of ints", min=100)
+
+
+@settings(max_examples=30, deadline=None)
+@given(value=st.text(max_size=4))
+def test_items_never_reads_a_str_as_a_list_of_letters(value):
+    with pytest.raises(TypeError, match="^xs must be a list of str, got str"):
+        _validate.items(value, "xs", _validate.text, "a list of str")
+
+
 boxes = hnp.arrays(
     np.float64, st.tuples(st.integers(0, 7), st.just(4)), elements=st.floats(0, 50, width=32)
 ).map(lambda b: np.concatenate([np.minimum(b[:, :2], b[:, 2:]), np.maximum(b[:, :2], b[:, 2:])], 1))
