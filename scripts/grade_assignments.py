@@ -9,7 +9,7 @@ a fresh kernel of this environment, then every test, hidden ones included, is ru
 A submission that takes longer than ``--timeout`` seconds is stopped (its kernel
 too) and scores 0 with a message; one that crashes scores what its tests give, or 0
 with a message; neither stops the others. Inside a submission, each call of a
-test is limited to ``--test-timeout`` seconds (5), so an endless loop in one of the
+test is limited to ``--test-timeout`` seconds (10), so an endless loop in one of the
 student's functions costs the tests that call it, not the whole submission.
 
 The hidden tests draw their inputs from ``--seed`` (or the environment variable
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "assignments" / "dist"
 SEED_VARIABLE = "INSIDE_ILSVRC_GRADING_SEED"
 TEST_SECONDS_VARIABLE = "INSIDE_ILSVRC_TEST_SECONDS"  # read by grading_support.time_limited
-#: The most characters of one test's failure kept in the CSV's message.
+#: The most characters of one failing test's error kept in the CSV's message.
 MESSAGE_CHARS = 160
 
 
@@ -62,13 +62,14 @@ def _kill_tree(pid: int) -> None:
     psutil.wait_procs(family, timeout=10)
 
 
-def _failure(output: str) -> str:
-    """The first error line of a question's output (otter prints 'SomeError: message')."""
+def _failures(output: str) -> str:
+    """The distinct error lines of a question's output (otter prints 'SomeError: message')."""
+    found = []
     for line in output.splitlines():
-        line = line.strip()
-        if line.split(":")[0].endswith(("Error", "Exception")):
-            return line[:MESSAGE_CHARS]
-    return "failed"
+        line = line.strip()[:MESSAGE_CHARS]
+        if line.split(":")[0].endswith(("Error", "Exception")) and line not in found:
+            found.append(line)
+    return " | ".join(found) or "failed"
 
 
 def grade_one(
@@ -105,7 +106,7 @@ def grade_one(
     for test in questions:
         row[test["name"]] = test["score"]
         if test["score"] < test["max_score"]:
-            lost.append(f"{test['name']}: {_failure(test.get('output', ''))}")
+            lost.append(f"{test['name']}: {_failures(test.get('output', ''))}")
     row["total"] = sum(t["score"] for t in questions)
     row["possible"] = sum(t["max_score"] for t in questions)
     row["message"] = "; ".join(lost) or f"all tests passed ({seconds:.0f} s)"
@@ -118,7 +119,7 @@ def main() -> int:
     parser.add_argument("submissions", type=Path, help="folder of .ipynb (or .zip) submissions")
     parser.add_argument("--out", type=Path, help="where to write grades.csv and the results")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per submission")
-    parser.add_argument("--test-timeout", type=float, default=5, help="seconds per test")
+    parser.add_argument("--test-timeout", type=float, default=10, help="seconds per test")
     parser.add_argument("--seed", help=f"hidden tests' seed (default: ${SEED_VARIABLE})")
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
     parser.add_argument(
