@@ -255,7 +255,9 @@ def test_damaged_cached_imagenet_weights_are_named_removed_and_bypassed(
     assert load_imagenet_alexnet(closed_port_url + cached.name, folder=tmp_path) is None
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and str(cached) in lines[0] and "damaged" in lines[0]
-    assert lines[1].startswith("Offline: skipped the ImageNet AlexNet weights")  # as with no cache at all
+    assert lines[1].startswith(
+        "Offline: skipped the ImageNet AlexNet weights"
+    )  # as with no cache at all
     assert not cached.exists()
 
 
