@@ -125,7 +125,7 @@ def test_colab_cell_installs_the_pinned_otter_and_fetches_the_public_tests(monke
         )
         source = make.setup_cell_source(name, questions)
         assert notebook["cells"][0]["source"] == source, f"{name}: first cell is not the Colab cell"
-        assert "grader = otter.Notebook" in notebook["cells"][1]["source"]
+        assert "grader = otter.Notebook()" in notebook["cells"][1]["source"], "no file name: Colab"
 
     calls, fetched = [], []
     monkeypatch.setattr(subprocess, "run", lambda command, **kw: calls.append(command))
