@@ -393,3 +393,16 @@ def test_a_submission_that_loops_or_is_broken_gets_zero_and_a_message(graded):
     broken = graded["a1_metrics"]["broken"]
     assert float(broken["total"]) == 0 and "grading failed" in broken["message"]
     assert float(broken["possible"]) == 13
+
+
+def test_the_book_page_opens_every_assignment_from_this_repository():
+    text = (ROOT / "book" / "assignments.md").read_text(encoding="utf-8")
+    _, branch = make.repository()
+    for name in ASSIGNMENTS:
+        link = (
+            f"https://colab.research.google.com/github/{make.owner_and_name()}/blob/{branch}"
+            f"/assignments/student/{name}/{name}.ipynb"
+        )
+        assert link in text, f"book/assignments.md has no Colab link to {name}"
+    named = set(re.findall(r"colab\.research\.google\.com/github/([\w-]+/[\w-]+)", text))
+    assert named - {"OWNER/REPOSITORY"} == {make.owner_and_name()}, "run sync_repository_url.py"
