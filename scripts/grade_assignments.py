@@ -29,11 +29,13 @@ import argparse
 import csv
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -45,6 +47,18 @@ SEED_VARIABLE = "INSIDE_ILSVRC_GRADING_SEED"
 TEST_SECONDS_VARIABLE = "INSIDE_ILSVRC_TEST_SECONDS"  # read by grading_support.time_limited
 #: The most characters of one failing test's error kept in the CSV's message.
 MESSAGE_CHARS = 160
+
+
+def question_points(autograder: Path) -> dict[str, float]:
+    """Points of every question in an autograder zip, from its test files (tests/q1.py, ...)."""
+    points = {}
+    with zipfile.ZipFile(autograder) as zipped:
+        for entry in sorted(zipped.namelist()):
+            if re.fullmatch(r"tests/\w+\.py", entry):
+                text = zipped.read(entry).decode("utf-8")
+                cases = re.findall(r"@test_case\(points=([\d.]+)", text)
+                points[Path(entry).stem] = sum(float(p) for p in cases)
+    return points
 
 
 def _kill_tree(pid: int) -> None:
@@ -148,19 +162,17 @@ def main() -> int:
 
     def grade(submission: Path) -> dict:
         row = grade_one(submission, autograder, out, args.timeout, seed, args.test_timeout)
-        print(f"{submission.name}: {row['total']:g} / {row.get('possible', '?')}  {row['message']}")
+        print(f"{submission.name}: {row['total']:g} points  {row['message']}")
         return row
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         rows = list(pool.map(grade, submissions))
-    possible = max((row.get("possible", 0) for row in rows), default=0)
-    questions = sorted(
-        {key for row in rows for key in row} - {"submission", "total", "possible", "message"}
-    )
-    for row in rows:
-        row.setdefault("possible", possible)
-        for question in questions:
+    points = question_points(autograder)
+    for row in rows:  # a stopped or failed submission has no scores: 0 on every question
+        row.setdefault("possible", sum(points.values()))
+        for question in points:
             row.setdefault(question, 0)
+    questions = sorted(points, key=lambda q: (len(q), q))  # q1, q2, ..., q10
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, ["submission", *questions, "total", "possible", "message"])
         writer.writeheader()

@@ -390,6 +390,7 @@ def test_a_submission_using_course_utils_is_told_why(graded):
 def test_a_submission_that_loops_or_is_broken_gets_zero_and_a_message(graded):
     looping = graded["looping"]["looping"]
     assert float(looping["total"]) == 0 and "stopped after 20 s" in looping["message"]
+    assert float(looping["possible"]) == 13 and float(looping["q4"]) == 0, "points from the zip"
     broken = graded["a1_metrics"]["broken"]
     assert float(broken["total"]) == 0 and "grading failed" in broken["message"]
     assert float(broken["possible"]) == 13
