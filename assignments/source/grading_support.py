@@ -96,8 +96,10 @@ def course_utils_references(func, _seen=None) -> list[str]:
         for value in values + cells + defaults:
             if _from_course_utils(value):
                 found.append(getattr(value, "__name__", repr(value)))
-            elif isinstance(value, types.FunctionType | type):
-                found += course_utils_references(value, seen)
+            elif (
+                isinstance(value, types.FunctionType | type) and value.__module__ == func.__module__
+            ):
+                found += course_utils_references(value, seen)  # a helper of the student's own
     return sorted(set(found))
 
 
