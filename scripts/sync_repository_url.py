@@ -19,10 +19,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_TAG = "colab-setup"
 #: Pages that name the repository (clone commands, Colab links).
-DOCS = ("README.md", "book/how_to_use.md")
-#: "owner/name" of a GitHub repository, as written in a clone URL or a Colab link.
+DOCS = ("README.md", "book/how_to_use.md", "book/assignments.md")
+#: "owner/name" of a GitHub repository, as written in a clone URL or a Colab link
+#: (the placeholder OWNER/REPOSITORY of the instructions is left as it is).
 REPOSITORY_IN_TEXT = re.compile(
-    r"(github\.com/|colab\.research\.google\.com/github/)([\w-]+/[\w-]+)"
+    r"(github\.com/|colab\.research\.google\.com/github/)(?!OWNER/)([\w-]+/[\w-]+)"
 )
 
 
