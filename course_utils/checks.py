@@ -26,8 +26,8 @@ The rule for numbers, which never calls a wrong answer right:
 * numbers may be an ``int``, a ``float``, a string such as ``"10.9"``, or a
   one-element NumPy array or torch tensor (what ``box_iou`` returns).
 
-A record may say ``"unit": "fraction"``: then 33 gets the hint that a fraction
-between 0 and 1 is expected. Typing slips (``"10,9"``, ``"153,856"``, ``"10.9%"``)
+A record may say ``"unit": "fraction"``: then 33 (or ``"33%"``) gets the hint that a
+fraction between 0 and 1 is expected, written from the student's own number (0.33). Typing slips (``"10,9"``, ``"153,856"``, ``"10.9%"``)
 get a message saying how to write the number, not an error.
 
 Instructors add an exercise with ``python -m course_utils add``, which checks
@@ -284,6 +284,14 @@ def feedback_for_record(exercise_id: str, record: dict, answer) -> tuple[bool, s
             return False, f"Not checked ({exercise_id}): the answer is text, in quotes."
         right = answer_hash(exercise_id, answer, kind="text") == record["sha256"]
         return right, _verdict(exercise_id, right, repr(answer.strip()), record)
+    fraction = record.get("unit") == "fraction"
+    typed = answer.strip() if isinstance(answer, str) else ""
+    if fraction and typed.endswith("%") and _PLAIN.fullmatch(typed[:-1].strip()):
+        percent = Decimal(typed[:-1].strip())
+        return False, (
+            f"Not checked ({exercise_id}): {typed!r} is a percentage, and the answer is a "
+            f"fraction between 0 and 1: write {percent.scaleb(-2):f}."
+        )
     try:
         value = _parse_number(answer)
     except (TypeError, ValueError) as error:
@@ -294,10 +302,11 @@ def feedback_for_record(exercise_id: str, record: dict, answer) -> tuple[bool, s
             f"Not yet ({exercise_id}): {shown} is not a whole number, and the answer is one"
             " (a count or a year). If it comes from arithmetic with floats, round it."
         )
-    if record.get("unit") == "fraction" and not 0 <= value <= 1:
+    if fraction and not 0 <= value <= 1:
+        percent = f": if {shown} is a percentage, write {value.scaleb(-2):f}" * (1 < value <= 100)
         return False, (
-            f"Not yet ({exercise_id}): {shown} is not between 0 and 1; the answer is a "
-            f"fraction (write 0.33, not 33). Hint: {record['hint']}"
+            f"Not yet ({exercise_id}): {shown} is not between 0 and 1, and the answer is a "
+            f"fraction{percent}. Hint: {record['hint']}"
         )
     right, needs = _judge(exercise_id, value, record)
     if needs:

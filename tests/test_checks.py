@@ -239,7 +239,22 @@ def test_a_percentage_for_a_fraction_gets_a_hint(capsys):
     check("metrics-1", 33)
     out = capsys.readouterr().out
     assert out.startswith("Not yet (metrics-1): 33 is not between 0 and 1") and "fraction" in out
+    assert "write 0.33" in out
     assert not is_correct("metrics-1", 33.3)
+
+
+def test_the_fraction_hint_is_written_from_the_students_own_number(capsys):
+    # metrics-2's answer is 0.34: a student who typed 34 is shown 0.34, not another
+    # exercise's example; a percent sign gets the same advice in one step.
+    check("metrics-2", 34)
+    out = capsys.readouterr().out
+    assert "34 is not between 0 and 1" in out and "write 0.34" in out and "0.33" not in out
+    check("metrics-2", "34%")
+    out = capsys.readouterr().out
+    assert out.startswith("Not checked (metrics-2): '34%' is a percentage") and "write 0.34." in out
+    check("metrics-1", 250)  # not a percentage either: no conversion offered
+    out = capsys.readouterr().out
+    assert "250 is not between 0 and 1" in out and "write" not in out.split("Hint:")[0]
 
 
 @pytest.mark.parametrize(
