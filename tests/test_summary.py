@@ -20,6 +20,31 @@ def test_layer_table_against_hand_counts():
     assert list(table.columns) == ["layer", "output shape", "parameters", "MACs"]
 
 
+def test_zfnet_extra_multiply_adds_by_hand():
+    # Chapter 4's attribution, counted by hand from the papers' layer tables (Krizhevsky
+    # et al. Sec. 3.5; Zeiler and Fergus Fig. 3): per output value, k*k*c_in/groups
+    # multiply-adds plus one for the bias, as torchinfo counts them.
+    def conv(k, c_in, c_out, side, groups=1):
+        return (k * k * c_in // groups + 1) * c_out * side * side
+
+    alex = [conv(11, 3, 96, 55), conv(5, 96, 256, 27, 2), conv(3, 256, 384, 13),
+            conv(3, 384, 384, 13, 2), conv(3, 384, 256, 13, 2)]  # fmt: skip
+    zf = [conv(7, 3, 96, 110), conv(5, 96, 256, 26), conv(3, 256, 384, 13),
+          conv(3, 384, 384, 13), conv(3, 384, 256, 13)]  # fmt: skip
+    fc = (256 * 6 * 6 + 1) * 4096 + (4096 + 1) * 4096 + (4096 + 1) * 1000
+    with torch.device("meta"):
+        tables = layer_table(alexnet("paper"), (3, 227, 227)), layer_table(zfnet(), (3, 224, 224))
+    assert [t.iloc[-1]["MACs"] for t in tables] == [sum(alex) + fc, sum(zf) + fc]
+    assert round((sum(zf) + fc) / (sum(alex) + fc) - 1, 2) == 0.61  # "about 60% more"
+    assert round((sum(zf) - sum(alex)) / 1e6) == 444
+    dense_conv2_27 = conv(5, 96, 256, 27)
+    groups = dense_conv2_27 - alex[1] + zf[3] - alex[3] + zf[4] - alex[4]
+    maps = zf[0] - alex[0] + zf[1] - dense_conv2_27
+    assert round(groups / 1e6) == 411 and round(maps / 1e6) == 34  # 0.41 G and 0.03 G
+    assert round((zf[0] - alex[0]) / 1e6) == 66 and round((zf[1] - dense_conv2_27) / 1e6) == -33
+    assert round(dense_conv2_27 / 1e6) == 448 and round(zf[1] / 1e6) == 416
+
+
 def test_layer_table_rejects_bad_input_size():
     with pytest.raises(TypeError, match="^input_size"):
         layer_table(small_zfnet(), 28)
