@@ -24,6 +24,7 @@ from torch import nn
 import course_utils as cu
 from course_utils.deconvnet import DeconvNet, rectify, top_activations
 from course_utils.normalization import LocalResponseNorm
+from course_utils.receptive_field import receptive_field
 
 captum_attr = pytest.importorskip("captum.attr")
 
@@ -299,18 +300,16 @@ def test_project_top_equals_autograd_unit_by_unit():
             torch.testing.assert_close(ours[i : i + 1], expected, rtol=1e-10, atol=1e-12)
 
 
-def test_projection_is_zero_outside_the_receptive_field():
-    receptive_field = pytest.importorskip(
-        "course_utils.receptive_field", reason="course_utils.receptive_field is not in the tree yet"
-    )
+@pytest.mark.parametrize("rule", ["deconvnet", "gradient", "guided"])
+def test_projection_is_zero_outside_the_receptive_field(rule):
     net, images = _random_net(seed=8), _images(n=1, size=(61, 61), seed=9)
-    table = receptive_field.receptive_field(net, (3, 61, 61)).drop_duplicates("name", keep="last")
+    table = receptive_field(net, (3, 61, 61)).drop_duplicates("name", keep="last")
     fields = table.set_index("name")
     deconvnet = DeconvNet(net)
     for layer in ("0", "3", "6"):
         size, stride, start = (int(fields.loc[layer, key]) for key in ("size", "stride", "start"))
         for position in ((0, 0), (3, 2), (4, 4)):
-            pixels = deconvnet.project(images, layer, channel=1, position=position, rule="gradient")
+            pixels = deconvnet.project(images, layer, channel=1, position=position, rule=rule)
             nonzero = pixels[0].abs().sum(dim=0) > 0
             top, left = (start + p * stride for p in position)
             outside = torch.ones_like(nonzero)
