@@ -20,6 +20,12 @@ with a positive activation). Captum differentiates normalisation layers, so
 has none, the paper's has two). Both run on one CPU thread. ``--maps`` projects the
 top 9 of only the first M maps of each layer (all by default), for a shorter
 run; the units are processed ``--group`` maps at a time to bound memory.
+
+Measured with the defaults (torchvision's AlexNet, top 9 of every map over 32
+images, one thread, on a shared 2-core CPU; commit ff998cd): ``project_top`` was
+59x, 20x, 10x, 7.4x and 4.8x faster than the Captum loop for conv1 to conv5 (the
+targets were 5x for conv1 to conv3 and 2x for conv5). The times themselves were
+not recorded; rerun the script for them.
 """
 
 import argparse
