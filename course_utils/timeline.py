@@ -159,9 +159,11 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
     winner's point so that neither hides the other), the runner-up (hollow
     circle) and the human estimate (dashed line). Numbers not yet checked
     against a primary source (``verified == "no"``) are drawn pale and marked
-    "?". A dotted line marks the change of test set between 2010 (150,000
-    images) and 2011 (100,000), and a band the years in which classification
-    was ranked within the classification+localization task (2014 on).
+    "?". Dotted lines mark the new test sets: the 2011 and 2012 pages announce
+    test images "collected and labeled especially for this competition"
+    (150,000 in 2010, 100,000 from 2011), kept unchanged from 2012 on; a band
+    marks the years in which classification was ranked within the
+    classification+localization task (2014 on).
 
     Bottom panel: depth in weight layers (log scale) of the deepest network in
     the winning entry. Every CNN winner was an ensemble: a solid bar where all
@@ -241,15 +243,13 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
             label=f"human estimate ({row['top5_error']:g}%)",
         )
     ceiling = max(cls["top5_error"].max(), 1) * 1.3
-    top.axvline(2010.5, ls=":", color=COLORS["grey"], lw=1.2)
-    top.text(
-        2010.55,
-        ceiling * 0.97,
-        "test set\n150,000 → 100,000",
-        fontsize=7,
-        va="top",
-        color=COLORS["grey"],
-    )
+    changes = {  # new test images each year until 2012 (the pages), then kept
+        2010.5: "new test set:\n150,000\n→ 100,000",
+        2011.5: "new test set,\nkept from\n2012 on",
+    }
+    for boundary, label in changes.items():
+        top.axvline(boundary, ls=":", color=COLORS["grey"], lw=1.2)
+        top.text(boundary + 0.05, ceiling * 0.97, label, fontsize=7, va="top", color=COLORS["grey"])
     top.axvspan(2013.5, cls["year"].max() + 0.5, color=COLORS["grey"], alpha=0.07, lw=0)
     top.text(
         2013.6,

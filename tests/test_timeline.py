@@ -159,6 +159,10 @@ def test_plot_marks_what_is_unverified_or_an_ensemble(results):
     assert bars[2015] == "///" and bars[2017] == "///"  # mixed or unknown depths
     texts = [t.get_text() for t in top.texts]
     assert any("150,000" in t for t in texts)  # the 2010 -> 2011 change of test set
+    assert any("kept" in t for t in texts)  # the 2011 -> 2012 one, the last
+    boundaries = sorted(x for line in top.get_lines() if line.get_linestyle() == ":"
+                        for x in set(line.get_xdata()))  # fmt: skip
+    assert boundaries == [2010.5, 2011.5]
     plt.close(fig)
 
 
