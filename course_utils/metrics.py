@@ -1,4 +1,4 @@
-"""How ILSVRC scored its entries: top-k accuracy, box overlap, localization and detection.
+"""How ILSVRC scored its entries: top-k accuracy, box overlap, localisation and detection.
 
 Every function accepts NumPy arrays and PyTorch tensors alike (tensors are
 moved to the CPU and read as NumPy arrays) and returns plain Python floats or
@@ -6,7 +6,7 @@ NumPy arrays. Accuracies, errors and average precisions are fractions in
 ``[0, 1]``; the challenge reported them in percent.
 
 Sources: the ILSVRC paper, Russakovsky et al. (2015), Sec. 4 (classification,
-localization and detection rules); the PASCAL VOC paper, Everingham et al.
+localisation and detection rules); the PASCAL VOC paper, Everingham et al.
 (2010), Sec. 4.2 and the VOC devkit ``VOCevaldet.m`` / ``VOCap.m`` (average
 precision).
 """
@@ -257,7 +257,7 @@ def localization_error(
     *,
     inclusive: bool = False,
 ) -> float:
-    """ILSVRC's classification-with-localization error: fraction of images missed.
+    """ILSVRC's classification-with-localisation error: fraction of images missed.
 
     Each image gets up to 5 guesses, each a class and a box. The image counts as
     correct when **some** guess has the class of **some** ground-truth box and
@@ -281,7 +281,7 @@ def localization_error(
         inclusive: read boxes as inclusive pixel indices (see :func:`box_iou`).
 
     Returns:
-        The localization error, a float in ``[0, 1]`` (the challenge reported it in percent).
+        The localisation error, a float in ``[0, 1]`` (the challenge reported it in percent).
     """
     pred_labels = _check_labels(pred_labels, "pred_labels")
     pred_boxes = _validate.array(pred_boxes, "pred_boxes")

@@ -6,7 +6,7 @@ every number (a key of ``book/references.bib``) and a ``verified`` column:
 * ``_data/ilsvrc_results.csv`` - one row per year, task and entry: rank
   (1 = winner, 2 = runner-up, 0 = not a ranked entry, e.g. the human estimate
   or a paper's own result), team, method, top-5 classification error (%),
-  localization error (%), detection mAP (%), depth in weight layers (of the
+  localisation error (%), detection mAP (%), depth in weight layers (of the
   deepest network, for an ensemble), whether an ensemble's networks had the
   same depth (``ensemble``: ``same depth``, ``mixed depths`` or ``unknown``).
 * ``_data/ilsvrc_tasks.csv`` - which tasks ran in which year, and the size of
@@ -112,7 +112,7 @@ def winners(
 
     Args:
         task: ``"classification"`` (top-5 error, %), ``"localization"``
-            (localization error, %) or ``"detection"`` (mAP, %).
+            (localisation error, %) or ``"detection"`` (mAP, %).
         results: the table of :func:`load_results` (loaded if ``None``).
         outside_data: ``False`` (default) keeps the winners' entries trained on
             the challenge's data only, which are comparable from year to year;
@@ -163,7 +163,7 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
     test images "collected and labeled especially for this competition"
     (150,000 in 2010, 100,000 from 2011), kept unchanged from 2012 on; a band
     marks the years in which classification was ranked within the
-    classification+localization task (2014 on).
+    classification+localisation task (2014 on).
 
     Bottom panel: depth in weight layers (log scale) of the deepest network in
     the winning entry. Every CNN winner was an ensemble: a solid bar where all
