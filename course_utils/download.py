@@ -1,6 +1,7 @@
 """Downloads that are safe to interrupt and honest about being offline.
 
-Every file the course fetches goes through :func:`download`:
+Every file the course fetches goes through :func:`download`, which hands the
+fetching to pooch and keeps the course's rules and messages:
 
 * it is written under a temporary name in the destination folder and renamed
   into place only once complete, so an interrupted download never leaves a
@@ -15,15 +16,12 @@ Every file the course fetches goes through :func:`download`:
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import re
-import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from tqdm.auto import tqdm
+import pooch
+import requests
 
 from . import _validate
 
@@ -76,68 +74,45 @@ def download(
     """Fetch ``url`` to ``path`` atomically and verify its checksum.
 
     ``checksum`` is ``"sha256:<64 hex digits>"`` or ``"md5:<32 hex digits>"``.
-    If ``path`` already holds a file with that checksum, nothing is fetched.
-    Returns the path of the verified file.
+    If ``path`` already holds a file with that checksum, nothing is fetched; a
+    file there with another checksum is fetched again. Returns the path of the
+    verified file.
+
+    The fetching itself is `pooch <https://www.fatiando.org/pooch>`_'s
+    (``pooch.retrieve``): it writes to a temporary file in the destination
+    folder, checks the hash, and only then renames the file into place.
 
     Raises:
-        ValueError: ``url`` is not http(s)/file, or ``checksum`` is malformed.
+        ValueError: ``url`` is not http(s), or ``checksum`` is malformed.
         OfflineError: the URL could not be reached (no file is left behind).
         ChecksumError: the bytes received do not match ``checksum`` (no file is left behind).
     """
-    if not isinstance(url, str) or not url.startswith(("http://", "https://", "file://")):
-        raise ValueError(f"url must be an http(s):// or file:// URL string, got {url!r}")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValueError(f"url must be an http:// or https:// URL string, got {url!r}")
     if not isinstance(checksum, str) or not _CHECKSUM.match(checksum):
         raise ValueError(
             f"checksum must be 'sha256:<64 hex digits>' or 'md5:<32 hex digits>', got {checksum!r}"
         )
-    algorithm, expected = checksum.split(":")
     path = _validate.path(path, "path")
     timeout = _validate.number(timeout, "timeout", positive=True)
     progress = _validate.flag(progress, "progress")
-    if path.is_file() and file_checksum(path, algorithm) == checksum:
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    tmp = Path(tmp_name)
+    fetch = pooch.HTTPDownloader(progressbar=progress, timeout=timeout)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # pooch announces every download; the progress bar is enough
     try:
-        digest = hashlib.new(algorithm)
-        with os.fdopen(fd, "wb") as out:
-            response = _network(url, urllib.request.urlopen, url, timeout=timeout)
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with (
-                response,
-                tqdm(
-                    total=total, unit="B", unit_scale=True, desc=path.name, disable=not progress
-                ) as bar,
-            ):
-                while chunk := _network(url, response.read, _CHUNK):
-                    out.write(chunk)  # a disk error here is not "offline": it propagates
-                    digest.update(chunk)
-                    bar.update(len(chunk))
-        if digest.hexdigest() != expected:
-            raise ChecksumError(
-                f"checksum mismatch for {url}: expected {checksum}, "
-                f"got {algorithm}:{digest.hexdigest()}"
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache file need not be
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _network(url: str, call, *args, **kwargs):
-    """``call(*args, **kwargs)``, with network failures turned into :class:`OfflineError`."""
-    try:
-        return call(*args, **kwargs)
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
-        reason = (
-            f"HTTP {err.code} {err.reason}"
-            if hasattr(err, "code")
-            else (getattr(err, "reason", None) or repr(err))
+        pooch.retrieve(
+            url, known_hash=checksum, fname=path.name, path=path.parent, downloader=fetch
         )
+    except requests.RequestException as err:
+        response = getattr(err, "response", None)
+        reason = f"HTTP {response.status_code} {response.reason}" if response is not None else err
         raise OfflineError(f"could not download {url} ({reason})") from err
+    except ValueError as err:  # pooch's hash mismatch; it has removed what it received
+        raise ChecksumError(f"checksum mismatch for {url}: expected {checksum} ({err})") from None
+    finally:
+        logger.setLevel(level)
+    return path
 
 
 def try_download(url: str, path: str | os.PathLike, checksum: str, *, what: str) -> Path | None:
