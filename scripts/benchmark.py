@@ -1,7 +1,7 @@
 """Run every benchmark of the course and write the results, with the machine, to one file.
 
-    python scripts/benchmark.py                      # everything (about 10-15 min on 2 cores)
-    python scripts/benchmark.py --only chapters metrics
+    python scripts/benchmark.py                      # everything (11 min on 2 cores)
+    python scripts/benchmark.py --only chapters metrics   # re-runs these, keeps the rest
 
 What it runs, each in its own process, one after the other (so they do not compete):
 
@@ -94,6 +94,23 @@ def sections() -> dict[str, list[str] | None]:
     return found
 
 
+def earlier_sections(path: Path) -> dict[str, list[str]]:
+    """The sections of an earlier results file, by name (``"chapters"``, ...)."""
+    if not path.is_file():
+        return {}
+    found: dict[str, list[str]] = {}
+    name = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            name = line[3:].split(" (", 1)[0]
+            found[name] = []
+        elif line.startswith("All sections:"):
+            name = None
+        if name is not None:
+            found[name].append(line)
+    return found
+
+
 def main() -> None:
     available = sections()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -101,16 +118,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = parser.parse_args()
     chosen = args.only or list(available)
-    lines = ["# Benchmark results", "", "`python scripts/benchmark.py` wrote this file.", ""]
-    lines += ["## Machine", "", *machine(), ""]
-    total = 0.0
+    # With --only, the sections not run keep their earlier results (each says when it ran).
+    kept = earlier_sections(args.out) if args.only else {}
+    stamp = machine()[0].removeprefix("- date: ")
+    results: dict[str, list[str]] = {}
     for name in chosen:
         print(f"== {name}", flush=True)
         text, seconds = clean_build() if available[name] is None else run(available[name])
-        total += seconds
         print(text, flush=True)
-        lines += [f"## {name} ({seconds:.0f} s)", "", "```text", text, "```", ""]
-    lines += [f"All sections: {total / 60:.1f} min.", ""]
+        results[name] = [f"## {name} ({seconds:.0f} s; {stamp})", "", "```text", text, "```", ""]
+    lines = ["# Benchmark results", "", "`python scripts/benchmark.py` wrote this file.", ""]
+    lines += ["## Machine", "", *machine(), ""]
+    for name in available:
+        lines += results.get(name) or kept.get(name, [])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     part = args.out.with_suffix(".part")
     part.write_text("\n".join(lines), encoding="utf-8")
