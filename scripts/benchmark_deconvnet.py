@@ -22,10 +22,11 @@ top 9 of only the first M maps of each layer (all by default), for a shorter
 run; the units are processed ``--group`` maps at a time to bound memory.
 
 Measured with the defaults (torchvision's AlexNet, top 9 of every map over 32
-images, one thread, on a shared 2-core CPU; commit ff998cd): ``project_top`` was
-59x, 20x, 10x, 7.4x and 4.8x faster than the Captum loop for conv1 to conv5 (the
-targets were 5x for conv1 to conv3 and 2x for conv5). The times themselves were
-not recorded; rerun the script for them.
+images, one thread, 2-core CPU): ``project_top`` was 44x, 19.5x, 10.3x, 7.1x and
+4.9x faster than the Captum loop for conv1 to conv5 (targets: 5x for conv1 to
+conv3, 2x for conv5); the times are in ``benchmarks/RESULTS.md``, written by
+``scripts/benchmark.py``. An earlier run (commit ff998cd) gave 59x, 20x, 10x,
+7.4x and 4.8x.
 """
 
 import argparse
