@@ -1,6 +1,10 @@
 """ReLU vs tanh with several seeds: the training curves the AlexNet chapter loads.
 
-    python scripts/relu_vs_tanh.py            # about 7 minutes on one CPU thread
+    python scripts/relu_vs_tanh.py            # about 3 minutes on one CPU thread
+
+(The 3 minutes: one 4-layer run takes 0.5 s and one 8-layer run 1.05 s on one
+thread of the course's 2-core x86-64 machine, Python 3.11, timed 2026-11-29;
+the grid has 120 of each.)
 
 Krizhevsky et al. (2012), Sec. 3.1 and Fig. 1: a four-layer CNN with ReLUs reaches
 25% training error on CIFAR-10 six times faster than with tanh; each network's
