@@ -45,6 +45,11 @@ HAND_WORKED = {
     "alexnet-2": 256 * (96 // 4) * 5 * 5 + 256,  # groups=4: each kernel sees 24 maps; + biases
     # Krizhevsky et al. Sec. 3.3: b = a / (k + alpha * sum of 5 squares)^beta = 100 / 7^0.75
     "alexnet-3": 100 / (2 + 1e-4 * 5 * 100**2) ** 0.75,
+    # Sec. 3.4: pooling windows z = 3, s = 2, on conv5's 13 x 13 maps (Fig. 2: 43,264 = 13 * 13
+    # * 256). Windows start at 0, 2, ..., 10: positions 2, 4, ..., 10 are in two windows per
+    # axis, the other 8 in one; only a position whose row and column are both of those 8 is
+    # in a single window.
+    "alexnet-4": 13 * 13 - 8 * 8,
     # Transposed convolution chapter: stamp the kernel every `stride` pixels and add overlaps
     "tconv-1": 2 * 3 + 5 * 1,  # input 2's last tap meets input 5's first tap at position 2
     "tconv-2": (55 - 1) * 4 + 11 + (4 - 1),  # smallest width 227, plus stride - 1 (D&V rel. 6)
