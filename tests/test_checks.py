@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import re
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,6 +180,16 @@ def test_every_exercise_has_a_hand_worked_answer():
         "exercises.json does not have: remove them, or add the records (python -m course_utils add)"
     )
     assert sorted(HAND_WORKED_FUNCTIONS) == list(function_exercises())
+
+
+def test_the_instructor_guide_counts_the_exercises_there_are():
+    guide = (Path(__file__).parents[1] / "book" / "instructor_guide.md").read_text("utf-8")
+    count = re.search(r"(\d+) in all", guide)
+    assert count, "book/instructor_guide.md no longer says how many exercises there are"
+    assert int(count.group(1)) == len(all_exercises()), (
+        f"book/instructor_guide.md says {count.group(1)} exercises in all; exercises.json has "
+        f"{len(all_exercises())}: update the guide"
+    )
 
 
 def test_equivalent_forms_are_accepted():
