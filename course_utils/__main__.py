@@ -194,7 +194,10 @@ def main(argv: list[str] | None = None) -> None:
             "exercise_id", metavar="EXERCISE_ID", help="e.g. timeline-5 (the chapter first)"
         )
         commands[name].add_argument(
-            "answer", metavar="ANSWER", help="for add: a number with --decimals + 3 decimals"
+            "answer",
+            metavar="ANSWER",
+            help="for add: a whole number (--kind integer), a number with --decimals + 3 "
+            "decimals (--kind number), or a word (--kind text)",
         )
     for name in ("add", "hash"):
         commands[name].add_argument(
