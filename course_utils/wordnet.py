@@ -22,7 +22,9 @@ hypernyms (a dog is a canine *and* a domestic animal). Here:
 * :func:`classes_under` counts a class under a group if *any* chain of
   hypernyms leads there, so "domestic animal" covers the dogs and the house cats;
 * :func:`lowest_common_ancestor` is the smallest group (fewest classes) that
-  holds both synsets.
+  holds both synsets;
+* :func:`hierarchical_cost` takes, of the groups that hold both, the one of
+  least :func:`height`.
 
 A synset can be given as a class index (``0``), a WordNet ID (``"n02084071"``) or
 a word (``"dog"``): first one of torchvision's class names, exactly (they are
@@ -49,6 +51,8 @@ __all__ = [
     "classes_under",
     "compare_guesses",
     "group_counts",
+    "height",
+    "hierarchical_cost",
     "hypernym_path",
     "lowest_common_ancestor",
     "name",
@@ -75,6 +79,20 @@ def _table() -> pd.DataFrame:
 @cache
 def _parents() -> dict[str, list[str]]:
     return {w: h.split() for w, h in _table()["hypernyms"].items()}
+
+
+@cache
+def _children() -> dict[str, list[str]]:
+    children: dict[str, list[str]] = {w: [] for w in _parents()}
+    for w, parents in _parents().items():
+        for parent in parents:
+            children[parent].append(w)
+    return children
+
+
+@cache
+def _height(w: str) -> int:
+    return max((1 + _height(child) for child in _children()[w]), default=0)
 
 
 @cache
@@ -188,6 +206,64 @@ def lowest_common_ancestor(a: int | str, b: int | str) -> str:
     need = _classes_below()[wnid(a, "a")] | _classes_below()[wnid(b, "b")]
     common = [w for w, below in _classes_below().items() if need <= below]
     return min(common, key=lambda w: (len(_classes_below()[w]), -len(hypernym_path(w)), w))
+
+
+def height(synset: int | str) -> int:
+    """Steps on the longest path down from ``synset`` to one of the 1000 classes (a class: 0).
+
+    Measured in the shipped hierarchy, where the classes are the leaves: ``height("sled
+    dog")`` is 1 (its only children are the classes malamute and Siberian husky) and
+    ``height("entity")`` is 18. ILSVRC 2010 measured heights in the full ImageNet
+    hierarchy, where a synset has more synsets below it, so its heights are at least these.
+    """
+    return _height(wnid(synset))
+
+
+def hierarchical_cost(
+    target: int | str, guesses: Sequence[int | str], *, normalized: bool = False
+) -> int | float:
+    """ILSVRC 2010-2011's hierarchical cost of one image's top-5 list, in the shipped hierarchy.
+
+    The cost of one guess is d(guess, target), "the height of the lowest common ancestor
+    of x and y" (ILSVRC 2010 development kit, readme): 0 for the right class, small when
+    the guess shares a small group with the truth. The image's cost is the smallest over
+    the guesses, ``min_j d(l_j, g)`` (ILSVRC 2011 page, with one true class per image). Of
+    several common ancestors (WordNet is not quite a tree) the lowest is the one of least
+    :func:`height`.
+
+    Args:
+        target: the true class (a class index, wnid or name).
+        guesses: one to five classes, as ILSVRC's entries listed them.
+        normalized: divide by ``height("entity")``, as the 2011 page says ("divided by
+            the maximum possible height"); the 2010 development kit's demo reports the
+            heights themselves.
+
+    Returns:
+        The cost, an ``int`` number of steps (a ``float`` in [0, 1] when ``normalized``).
+        The challenge took heights in the full ImageNet hierarchy (:func:`height`), so its
+        costs were at least these.
+    """
+    target = _class(target, "target")
+    guesses = _validate.items(guesses, "guesses", _class, "a list of classes", nonempty=True)
+    if len(guesses) > 5:
+        raise ValueError(f"guesses must be at most 5 classes, got {len(guesses)}")
+    normalized = _validate.flag(normalized, "normalized")
+    cost = min(_distance(target, guess) for guess in guesses)
+    return cost / _height(ROOT) if normalized else cost
+
+
+def _distance(a: str, b: str) -> int:
+    """d(a, b): the least height of a synset that holds both ``a`` and ``b``."""
+    both = _classes_below()[a] | _classes_below()[b]
+    return min(_height(w) for w, below in _classes_below().items() if both <= below)
+
+
+def _class(synset: int | str, argument: str) -> str:
+    """The wnid of ``synset`` if it is one of the 1000 classes."""
+    w = wnid(synset, argument)
+    if pd.isna(_table().at[w, "index"]):
+        raise ValueError(f"{argument} {synset!r} is not one of the 1000 classes but a group")
+    return w
 
 
 def compare_guesses(target: int | str, guesses: Sequence[int | str]) -> pd.DataFrame:

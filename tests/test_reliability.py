@@ -191,6 +191,8 @@ REVIEWED = {
         "classes_under",
         "compare_guesses",
         "group_counts",
+        "height",
+        "hierarchical_cost",
         "hypernym_path",
         "lowest_common_ancestor",
         "name",

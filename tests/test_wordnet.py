@@ -6,6 +6,7 @@ import csv
 import importlib.util
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -205,6 +206,59 @@ def test_compare_guesses_hand_worked():
     assert off_path["steps up from the truth"].isna().all()
 
 
+@cache
+def naive_height(wnid: str) -> int:
+    """The longest path down from ``wnid`` to a class, by recursion over the raw CSV's rows."""
+    below = [w for w, row in raw_rows().items() if wnid in row["hypernyms"].split()]
+    return max((1 + naive_height(w) for w in below), default=0)
+
+
+def is_path_down(names: list[str]) -> bool:
+    """Whether each synset in ``names`` is a hypernym of the next, in the raw CSV."""
+    wnids = [wn.wnid(n) for n in names]
+    return all(a in raw_rows()[b]["hypernyms"].split() for a, b in pairwise(wnids))
+
+
+def test_heights_hand_worked():
+    # sled dog's children are two classes: height 1. Longer chains, read off the CSV by hand:
+    assert wn.height("sled dog") == 1 and wn.height("Siberian husky") == 0
+    dog = ["dog", "hunting dog", "terrier", "wirehair", "Welsh terrier", "Sealyham terrier"]
+    chains = {3: ["working dog", "watchdog", "pinscher", "Doberman"], 5: dog}
+    chains[6] = ["domestic animal", *dog]  # WordNet files dog under domestic animal too
+    for height, chain in chains.items():
+        assert is_path_down(chain) and raw_rows()[wn.wnid(chain[-1])]["index"]
+        assert wn.height(chain[0]) == height == naive_height(wn.wnid(chain[0]))
+    assert wn.height("entity") == 18 == naive_height(wn.ROOT)
+
+
+@pytest.mark.parametrize(
+    ("target", "guesses", "expected"),
+    [
+        ("Siberian husky", ["Siberian husky"], 0),
+        ("Siberian husky", ["malamute"], 1),  # both sled dogs
+        ("Siberian husky", ["Eskimo dog"], 3),  # working dog
+        # carnivore (height 7) holds both, but so does domestic animal (height 6), the lower
+        ("Siberian husky", ["tabby"], 6),
+        ("Siberian husky", ["tabby", "Eskimo dog", "malamute"], 1),  # the best of the guesses
+        ("Siberian husky", ["tabby", "Siberian husky"], 0),  # right at top-2: no cost
+    ],
+)
+def test_hierarchical_cost_hand_worked(target, guesses, expected):
+    assert wn.hierarchical_cost(target, guesses) == expected
+    assert wn.hierarchical_cost(target, guesses, normalized=True) == expected / 18
+
+
+def test_hierarchical_cost_against_brute_force():
+    classes = [w for w, row in raw_rows().items() if row["index"]]
+    for i in range(0, 1000, 53):
+        target, guesses = classes[i], [classes[(7 * i + 13 * j) % 1000] for j in range(1, 6)]
+        costs = [
+            min(naive_height(w) for w in naive_ancestors(target) & naive_ancestors(g))
+            for g in guesses
+        ]
+        assert wn.hierarchical_cost(target, guesses) == min(costs), (target, guesses)
+
+
 def test_shared_lemmas_hand_worked_and_recounted():
     shared = wn.shared_lemmas().set_index("lemma")["classes"]
     assert shared["crane"] == [134, 517] and shared["maillot"] == [638, 639]
@@ -245,6 +299,11 @@ def test_words_resolve_to_synsets():
         (lambda: wn.compare_guesses(1000, [0]), ValueError, "target must be an int"),
         (lambda: wn.group_counts("dog"), TypeError, "groups must be a list"),
         (lambda: wn.wnid(0, argument=None), TypeError, "argument must be a str"),
+        (lambda: wn.hierarchical_cost("dog", [0]), ValueError, "target 'dog' is not one of"),
+        (lambda: wn.hierarchical_cost(0, ["cat"]), ValueError, "guesses 'cat' names 2"),
+        (lambda: wn.hierarchical_cost(0, []), ValueError, "guesses must be a list"),
+        (lambda: wn.hierarchical_cost(0, list(range(6))), ValueError, "at most 5"),
+        (lambda: wn.hierarchical_cost(0, [1], normalized=1), TypeError, "normalized must be"),
     ],
 )
 def test_bad_inputs_name_the_argument(call, error, message):
