@@ -211,10 +211,11 @@ def lowest_common_ancestor(a: int | str, b: int | str) -> str:
 def height(synset: int | str) -> int:
     """Steps on the longest path down from ``synset`` to one of the 1000 classes (a class: 0).
 
-    Measured in the shipped hierarchy, where the classes are the leaves: ``height("sled
-    dog")`` is 1 (its only children are the classes malamute and Siberian husky) and
-    ``height("entity")`` is 18. ILSVRC 2010 measured heights in the full ImageNet
-    hierarchy, where a synset has more synsets below it, so its heights are at least these.
+    Measured in the shipped hierarchy, where the classes are the leaves:
+    ``height("sled dog")`` is 1 (its only children are the classes malamute and Siberian
+    husky) and ``height("entity")`` is 18. The ILSVRC 2010 development kit measures heights
+    in the full ImageNet hierarchy, where a synset can have more synsets below it (in
+    WordNet 3.0's full noun hierarchy *primate* has height 5, here 4).
     """
     return _height(wnid(synset))
 
@@ -240,8 +241,8 @@ def hierarchical_cost(
 
     Returns:
         The cost, an ``int`` number of steps (a ``float`` in [0, 1] when ``normalized``).
-        The challenge took heights in the full ImageNet hierarchy (:func:`height`), so its
-        costs were at least these.
+        The 2010 development kit took heights in the full ImageNet hierarchy (see
+        :func:`height`), where they can be larger.
     """
     target = _class(target, "target")
     guesses = _validate.items(guesses, "guesses", _class, "a list of classes", nonempty=True)
