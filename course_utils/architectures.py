@@ -469,7 +469,7 @@ def plot_networks_by_year(networks: pd.DataFrame | None = None) -> plt.Figure:
                     textcoords="offset points",
                     fontsize=8,
                 )
-    notes = {2016: "ensemble of\nmixed networks", 2017: "SENet-154, not\nin torchvision"}
+    notes = {2016: "ensemble of\nmixed\nnetworks", 2017: "SENet-154,\nnot in\ntorchvision"}
     for year in sorted(set(best["year"]) - set(networks["year"])):
         note = "hand-crafted\nfeatures" if year < 2012 else notes.get(year, "")
         for axis in (middle, bottom):
