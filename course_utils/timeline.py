@@ -222,14 +222,18 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
                 color=COLORS["grey"],
             )
     top.plot([], [], "o", color=COLORS["grey"], alpha=0.35, label="pale, ?: not yet verified")
-    for _, row in first.iterrows():
+    for i, (_, row) in enumerate(first.iterrows()):
         low = row["top5_error"] < 8
+        # above the flat end of the curve; below it and to the left where the curve
+        # falls steeply, so the label stays off the line (the first one, centred, has
+        # no line to its left)
+        left = not low and i > 0
         top.annotate(
             f"{row['team']}\n{row['top5_error']:g}%",
             (row["year"], row["top5_error"]),
             textcoords="offset points",
-            xytext=(0, 14) if low else (0, -10),
-            ha="center",
+            xytext=(0, 14) if low else (-5, -6) if left else (0, -10),
+            ha="right" if left else "center",
             va="bottom" if low else "top",
             fontsize=8,
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
