@@ -438,7 +438,8 @@ def plot_maps(
         vmin, vmax = limits or (None, None)
         image = ax.imshow(view.numpy(), cmap="viridis", extent=extent, vmin=vmin, vmax=vmax)
         unit = "activation" if limits is None else "probability"
-        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label=unit)
+        bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+        bar.set_label(unit, fontsize=8)  # the size of the axis labels
         ax.set_title(name, fontsize=9)
     labels = maps.label[n]
     present = labels.unique().tolist()

@@ -307,7 +307,7 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
     bottom.legend(handles=swatches, loc="upper left", fontsize=7)
     bottom.set_yscale("log")
     bottom.set_ylim(1, 2000)
-    bottom.set_ylabel("deepest net of\nthe winner (weight\nlayers)")
+    bottom.set_ylabel("deepest net\nof the winner\n(weight layers)")
     bottom.set_xlabel("year")
     bottom.set_xticks(sorted(cls["year"].unique()))
     fig.tight_layout()
