@@ -16,6 +16,13 @@ def test_q4_hand_worked(average_precision):
 @test_case(points=0, hidden=False)
 def test_q4_perfect(average_precision):
     import numpy as np
-    assert np.isclose(average_precision(np.array([3.0, 2.0]), np.array([1, 1]), 2), 1.0)
+    ap = average_precision(np.array([3.0, 2.0]), np.array([1, 1]), 2)
+    assert np.isclose(ap, 1.0), f'two true positives for two boxes: expected 1.0, got {ap}'
     assert np.isclose(average_precision(np.array([3.0, 2.0]), np.array([1, 1]), 4), 0.5), 'boxes never found lower the recall'
+
+@test_case(points=0, hidden=False)
+def test_q4_envelope(average_precision):
+    import numpy as np
+    ap = average_precision(np.array([5.0, 4.0, 3.0, 2.0, 1.0]), np.array([1, 0, 0, 1, 1]), 3)
+    assert np.isclose(ap, 11 / 15), f'expected 11/15 = 0.7333 (precision 1/2 at rank 4 becomes 3/5, the precision at rank 5), got {ap}; without the envelope it would be 0.7'
 

@@ -17,7 +17,7 @@ def test_q2_hand_worked(project):
     assert got.shape == image.shape, f'expected shape {tuple(image.shape)}, got {tuple(got.shape)}'
     want = torch.zeros(1, 1, 5, 5)
     want[0, 0, 1, 3] = 6.0
-    assert torch.allclose(got, want), "one value, at the pixel the unit's maximum came from"
+    assert torch.allclose(got, want), f"expected one value, 6.0 (the activation 2 * 1.5 = 3, times the filter 2), at row 1, column 3, the pixel the unit's maximum came from; got {got[0, 0].tolist()}"
 
 @test_case(points=0, hidden=False)
 def test_q2_zero_outside_field(project):
