@@ -1,11 +1,16 @@
 """Tests of course_utils.summary.layer_table against counts by hand from the papers."""
 
+import json
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
 
 from course_utils.models import alexnet, small_zfnet, zfnet
 from course_utils.summary import layer_table, plot_architecture, weight_layers
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_layer_table_against_hand_counts():
@@ -18,6 +23,12 @@ def test_layer_table_against_hand_counts():
     total = table.iloc[-1]
     assert total["layer"] == "total" and total["parameters"] == 60_965_224
     assert list(table.columns) == ["layer", "output shape", "parameters", "MACs"]
+
+
+def chapter_text(notebook: str) -> str:
+    """The markdown of a chapter, joined."""
+    cells = json.loads((ROOT / "notebooks" / notebook).read_text("utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
 def test_zfnet_extra_multiply_adds_by_hand():
@@ -35,14 +46,23 @@ def test_zfnet_extra_multiply_adds_by_hand():
     with torch.device("meta"):
         tables = layer_table(alexnet("paper"), (3, 227, 227)), layer_table(zfnet(), (3, 224, 224))
     assert [t.iloc[-1]["MACs"] for t in tables] == [sum(alex) + fc, sum(zf) + fc]
-    assert round((sum(zf) + fc) / (sum(alex) + fc) - 1, 2) == 0.61  # "about 60% more"
-    assert round((sum(zf) - sum(alex)) / 1e6) == 444
-    dense_conv2_27 = conv(5, 96, 256, 27)
-    groups = dense_conv2_27 - alex[1] + zf[3] - alex[3] + zf[4] - alex[4]
-    maps = zf[0] - alex[0] + zf[1] - dense_conv2_27
-    assert round(groups / 1e6) == 411 and round(maps / 1e6) == 34  # 0.41 G and 0.03 G
-    assert round((zf[0] - alex[0]) / 1e6) == 66 and round((zf[1] - dense_conv2_27) / 1e6) == -33
-    assert round(dense_conv2_27 / 1e6) == 448 and round(zf[1] / 1e6) == 416
+    # Every number the chapter's prose gives for the difference, from the hand count.
+    dense_conv2 = conv(5, 96, 256, 27)  # AlexNet's conv2 without its two groups
+    split = [(zf[i] - alex[i]) for i in (1, 3, 4)]
+    quoted = {
+        "about {}% in ZFNet": round(((sum(zf) + fc) / (sum(alex) + fc) - 1) * 100, -1),
+        "Of the {} million extra": (sum(zf) - sum(alex)) / 1e6,
+        "{} million sit in conv2, conv4 and conv5": sum(split) / 1e6,
+        "cost {} million on AlexNet's 27×27": dense_conv2 / 1e6,
+        "costs {} million": zf[1] / 1e6,
+        "add only {} million": (zf[0] - alex[0]) / 1e6,
+        "about 0.{} G of the extra": (dense_conv2 - alex[1] + split[1] + split[2]) / 1e7,
+        "about 0.0{} G net from the map sizes": (zf[0] - alex[0] + zf[1] - dense_conv2) / 1e7,
+        "−{} million in conv2": (dense_conv2 - zf[1]) / 1e6,
+    }
+    prose = chapter_text("04_alexnet_vs_zfnet.ipynb")
+    for phrase, value in quoted.items():
+        assert phrase.format(round(value)) in prose, phrase.format(round(value))
 
 
 def test_layer_table_rejects_bad_input_size():
