@@ -27,8 +27,9 @@ The rule for numbers, which never calls a wrong answer right:
   one-element NumPy array or torch tensor (what ``box_iou`` returns).
 
 A record may say ``"unit": "fraction"``: then 33 (or ``"33%"``) gets the hint that a
-fraction between 0 and 1 is expected, written from the student's own number (0.33). Typing slips (``"10,9"``, ``"153,856"``, ``"10.9%"``)
-get a message saying how to write the number, not an error.
+fraction between 0 and 1 is expected, written from the student's own number (0.33).
+Typing slips (``"10,9"``, ``"153,856"``, ``"10.9%"``) get a message saying how to
+write the number, not an error.
 
 Instructors add an exercise with ``python -m course_utils add``, which checks
 the record and writes the hashes; ``check`` tries an answer as a student would and
@@ -303,7 +304,9 @@ def feedback_for_record(exercise_id: str, record: dict, answer) -> tuple[bool, s
             " (a count or a year). If it comes from arithmetic with floats, round it."
         )
     if fraction and not 0 <= value <= 1:
-        percent = f": if {shown} is a percentage, write {value.scaleb(-2):f}" * (1 < value <= 100)
+        percent = ""
+        if 1 < value <= 100:
+            percent = f": if {shown} is a percentage, write {value.scaleb(-2):f}"
         return False, (
             f"Not yet ({exercise_id}): {shown} is not between 0 and 1, and the answer is a "
             f"fraction{percent}. Hint: {record['hint']}"
