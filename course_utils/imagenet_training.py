@@ -57,7 +57,7 @@ from . import augment, models
 from .metrics import topk_accuracy
 from .train import renormalize_filters_
 
-__all__ = ["PRESETS", "Recipe", "check_image_folder", "main", "parse_args", "save_atomically"]
+__all__ = ["PRESETS", "main"]
 
 #: File name endings that torchvision's ImageFolder reads as images.
 IMAGE_EXTENSIONS = torchvision.datasets.folder.IMG_EXTENSIONS
@@ -466,7 +466,10 @@ def _evaluate(model, loader, device, mean, std, *, crop: int | None, channels_la
 
 def main(argv: list[str] | None = None) -> None:
     """Train as the command line says (``python scripts/train_imagenet.py --help``)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if not isinstance(argv, list | tuple) or not all(isinstance(a, str) for a in argv):
+        raise TypeError(f"argv must be a list of strings (command-line words), got {argv!r}")
+    argv = list(argv)
     args = parse_args(argv)
     if "LOCAL_RANK" not in os.environ and args.nproc_per_node > 1:
         # Everything was checked above, before any process starts: now hand over to torchrun.
