@@ -51,9 +51,11 @@ __all__ = [
     "SMALL_INPUT_SIZE",
     "SmallNet",
     "alexnet",
+    "by_name",
     "checkpoint_dir",
     "checkpoint_history",
     "imagenet_top5",
+    "load_checkpoint",
     "load_imagenet_alexnet",
     "load_pretrained",
     "small_alexnet",
@@ -461,3 +463,61 @@ def imagenet_top5(model: nn.Module, photo) -> list[tuple[str, float]]:
     top = probabilities.topk(5)
     names = imagenet_class_names()
     return [(names[i], float(p)) for p, i in zip(top.values, top.indices, strict=True)]
+
+
+def by_name(arch: str, num_classes: int = 1000) -> nn.Module:
+    """An untrained network by name: ``"alexnet_paper"``, ``"zfnet"`` or ``"torchvision:NAME"``.
+
+    ``"torchvision:resnet18"`` is ``torchvision.models.get_model("resnet18", weights=None,
+    num_classes=num_classes)``. These are the names the full-scale training script
+    (``scripts/train_imagenet.py``) writes into its checkpoints.
+    """
+    arch = _validate.text(arch, "arch")
+    _check_num_classes(num_classes)
+    if arch == "alexnet_paper":
+        return AlexNetPaper(num_classes)
+    if arch == "zfnet":
+        return ZFNet(num_classes)
+    name = arch.removeprefix("torchvision:")
+    if arch.startswith("torchvision:") and name in torchvision.models.list_models(
+        module=torchvision.models
+    ):
+        return torchvision.models.get_model(name, weights=None, num_classes=num_classes)
+    raise ValueError(
+        f"arch must be 'alexnet_paper', 'zfnet' or 'torchvision:NAME' with a torchvision "
+        f"classification model NAME, got {arch!r}"
+    )
+
+
+def load_checkpoint(path: str | Path) -> nn.Module:
+    """The trained network of a checkpoint written by ``scripts/train_imagenet.py``, in eval mode.
+
+    The file is read with ``torch.load(..., weights_only=True)`` (tensors and plain
+    values only, no code). The network is rebuilt from the checkpoint's ``arch`` and
+    ``num_classes`` (:func:`by_name`); its class names (the ImageFolder's folder names,
+    e.g. WordNet IDs for ImageNet) are kept as ``model.class_names``.
+
+    Example::
+
+        model = cu.models.load_checkpoint("runs/alexnet/checkpoint.pt")
+        pixels = cu.deconvnet.DeconvNet(model).project(images, "features.10", channel=3)
+    """
+    path = _validate.path(path, "path")
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, EOFError, RuntimeError) as err:
+        raise ValueError(
+            f"path: {path} is not a checkpoint that torch.load(weights_only=True) can read "
+            f"({type(err).__name__})"
+        ) from None
+    if not isinstance(state, dict) or not {"arch", "num_classes", "model"} <= state.keys():
+        raise ValueError(
+            f"path: {path} is not a checkpoint of scripts/train_imagenet.py (it needs the keys "
+            "'arch', 'num_classes' and 'model')"
+        )
+    model = by_name(state["arch"], state["num_classes"])
+    model.load_state_dict(state["model"])
+    model.class_names = list(state.get("classes", []))
+    return model.eval()
