@@ -34,12 +34,12 @@ HUMAN_IMAGES = 1500
 
 
 def human_interval(
-    error: float, images: int = HUMAN_IMAGES, z: float = 1.96
+    error: float, sample_size: int = HUMAN_IMAGES, z: float = 1.96
 ) -> tuple[float, float]:
-    """Normal-approximation interval for an error rate measured on ``images`` images.
+    """Normal-approximation interval for an error rate measured on ``sample_size`` images.
 
-    The binomial standard error of a proportion ``p`` measured on ``n`` images is
-    ``sqrt(p (1 - p) / n)``; the interval is ``p -/+ z`` standard errors
+    The binomial standard error of a proportion ``p`` measured on ``n`` images
+    (``sample_size``) is ``sqrt(p (1 - p) / n)``; the interval is ``p -/+ z`` standard errors
     (``z = 1.96``: about 95%). ``error`` and the result are in percent.
 
     >>> low, high = human_interval(5.1, 1500)
@@ -47,9 +47,10 @@ def human_interval(
     (4.0, 6.2)
     """
     error = _validate.number(error, "error", min=0, max=100)
-    images = _validate.integer(images, "images", min=1)
+    sample_size = _validate.integer(sample_size, "sample_size", min=1)
+    z = _validate.number(z, "z", min=0)
     p = error / 100
-    half = z * math.sqrt(p * (1 - p) / images)
+    half = z * math.sqrt(p * (1 - p) / sample_size)
     return 100 * (p - half), 100 * (p + half)
 
 
@@ -61,9 +62,9 @@ def plot_top5_by_year(results: pd.DataFrame | None = None) -> plt.Figure:
     with extra training data where it had one (diamond, drawn beside the
     winner's point so that neither hides the other), the runner-up (hollow
     circle) and the human estimate (dashed line) with its 95% sampling
-    interval (band: one annotator, 1,500 images, see :func:`human_interval`). Numbers not yet checked
-    against a primary source (``verified == "no"``) are drawn pale and marked
-    "?". Dotted lines mark the new test sets: the 2011 and 2012 pages announce
+    interval (band: one annotator, 1,500 images, see :func:`human_interval`).
+    Numbers not yet checked against a primary source (``verified == "no"``)
+    are drawn pale and marked "?". Dotted lines mark the new test sets: the 2011 and 2012 pages announce
     test images "collected and labeled especially for this competition"
     (150,000 in 2010, 100,000 from 2011), kept unchanged from 2012 on; a band
     marks the years in which classification was ranked within the

@@ -34,7 +34,7 @@ def test_human_interval_against_scipy():
 def test_human_interval_refuses_bad_input():
     with pytest.raises(ValueError, match="^error"):
         human_interval(120)
-    with pytest.raises(ValueError, match="^images"):
+    with pytest.raises(ValueError, match="^sample_size"):
         human_interval(5.1, 0)
 
 
