@@ -22,6 +22,7 @@ from . import data
 from . import deconvnet
 from . import download
 from . import features
+from . import history_figures
 from . import metrics
 from . import models
 from . import normalization
@@ -51,6 +52,7 @@ __all__ = [
     "deconvnet",
     "download",
     "features",
+    "history_figures",
     "metrics",
     "models",
     "normalization",

@@ -10,7 +10,8 @@
 * :func:`se_resnet50` -- torchvision's ResNet-50 with a squeeze-and-excitation block
   (``torchvision.ops.SqueezeExcitation``) in every residual branch (Hu et al. 2018).
 * :func:`ilsvrc_networks` -- depth and parameters of the challenge's landmark networks,
-  built with random weights on the meta device, and :func:`plot_networks_by_year`.
+  built with random weights on the meta device (drawn by
+  :func:`course_utils.history_figures.plot_networks_by_year`).
 
 The full-size networks come from torchvision with ``weights=None``: nothing is
 downloaded. Build them under ``with torch.device("meta"):`` to count their
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 from importlib import resources
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -31,8 +31,7 @@ from torchvision.ops import SqueezeExcitation
 
 from . import _validate
 from .models import alexnet, zfnet
-from .plotting import COLORS
-from .timeline import load_results, winners
+from .timeline import load_results
 
 __all__ = [
     "BuildingBlock",
@@ -43,8 +42,6 @@ __all__ = [
     "ilsvrc_networks",
     "load_degradation_histories",
     "plain_net",
-    "plot_degradation",
-    "plot_networks_by_year",
     "residual_net",
     "se_resnet50",
 ]
@@ -172,67 +169,6 @@ def load_degradation_histories() -> pd.DataFrame:
     """
     with (resources.files("course_utils") / "_data" / "degradation.csv").open("r") as f:
         return pd.read_csv(f)
-
-
-def plot_degradation(histories: pd.DataFrame) -> plt.Figure:
-    """Training loss by epoch (left) and final training error by depth (right).
-
-    Left: the mean over seeds of each network's training loss, plain dashed and
-    residual solid, one colour per depth. Right: the training error (%) of the last
-    epoch against depth, one small marker per seed and a line through the means.
-
-    Args:
-        histories: the table of :func:`load_degradation_histories`.
-    """
-    columns = ("network", "depth", "epoch", "train_loss", "train_accuracy")
-    _validate.table(histories, "histories", columns, "load_degradation_histories()")
-    depths = sorted(histories["depth"].unique())
-    colours = [COLORS["sky"], COLORS["blue"], COLORS["vermillion"], COLORS["green"], COLORS["grey"]]
-    palette = dict(zip(depths, colours, strict=False))  # up to five depths get their own colour
-    styles = {"plain": "--", "residual": "-"}
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    mean = histories.groupby(["network", "depth", "epoch"], as_index=False)["train_loss"].mean()
-    for (network, depth), rows in mean.groupby(["network", "depth"]):
-        left.plot(
-            rows["epoch"],
-            rows["train_loss"],
-            styles[network],
-            color=palette[depth],
-            lw=2,
-            label=f"{network}-{depth}",
-        )
-    left.set_yscale("log")
-    ticks = [0.2, 0.3, 0.5, 1, 2]
-    left.set_yticks(ticks, [f"{t:g}" for t in ticks])
-    left.minorticks_off()
-    left.set_xlabel("epoch")
-    left.set_ylabel("training loss (nats, log scale)")
-    left.set_title("Training loss, mean over seeds")
-    left.legend(ncol=2, fontsize=8)
-    last = histories[histories["epoch"] == histories["epoch"].max()]
-    last = last.assign(train_error=100 * (1 - last["train_accuracy"]))
-    for network, colour in (("plain", COLORS["orange"]), ("residual", COLORS["blue"])):
-        rows = last[last["network"] == network]
-        right.plot(rows["depth"], rows["train_error"], "o", color=colour, ms=4, alpha=0.6)
-        means = rows.groupby("depth")["train_error"].mean()
-        right.plot(
-            means.index,
-            means.values,
-            styles[network],
-            marker="o",
-            color=colour,
-            lw=2,
-            label=network,
-        )
-    right.set_xscale("log")
-    right.set_xticks(depths, [str(d) for d in depths])
-    right.minorticks_off()
-    right.set_xlabel("depth (weight layers, log scale)")
-    right.set_ylabel("training error in the last epoch (%)")
-    right.set_title("Deeper: better or worse?")
-    right.legend()
-    fig.tight_layout()
-    return fig
 
 
 def conv_stack(channels: int, kernel_size: int = 3, layers: int = 1) -> nn.Sequential:
@@ -367,133 +303,81 @@ def _count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def _chain_depth(model: nn.Module) -> int:
+    """Weight layers of a network that is one chain of layers: its convolutions and linear layers."""
+    return sum(isinstance(m, nn.Conv2d | nn.Linear) for m in model.modules())
+
+
 def ilsvrc_networks() -> pd.DataFrame:
     """The challenge's landmark networks: year, entry, network, depth and parameters.
 
     Parameters are counted here, on networks built with random weights on the meta
     device (nothing allocated, nothing downloaded): AlexNet and ZFNet as their papers
     describe them (:mod:`course_utils.models`), torchvision's GoogLeNet (without its
-    training-only auxiliary classifiers), VGG-16 and ResNet-152. Depth (weight layers
-    along the longest path) is the papers' own count. The 2013 winner (Clarifai) did
-    not publish its network; ZFNet, the line its networks came from, stands for it. The 2016
-    winner was an ensemble of different networks and SENet-154 (2017) is not in
-    torchvision, so neither has a row.
+    training-only auxiliary classifiers), VGG-16 and ResNet-152.
+
+    Depth is counted in weight layers along the longest path. AlexNet, ZFNet and
+    VGG-16 are single chains, so their depth is counted here (convolutions plus
+    linear layers: 8, 8 and 16). GoogLeNet's and ResNet-152's paths branch, and
+    their depth is the paper's own count, read from the results table
+    (:func:`course_utils.timeline.load_results`, the winners' rows of 2014 and
+    2015: 22 and 152), the one place the course stores it.
+
+    ``rank`` is the classification rank of the entry the network belongs to
+    (1 = winner, 2 = runner-up). ZFNet has rank 0: it is the network of Zeiler
+    and Fergus's paper, an architecture of 2013, not the network of the 2013
+    winner (Clarifai, whose networks were not published). The 2016 winner was an
+    ensemble of different networks and SENet-154 (2017) is not in torchvision, so
+    neither has a row.
 
     Returns:
-        A DataFrame with one row per network and the columns ``year``, ``rank``
-        (1 = winner, 2 = runner-up in classification), ``team``, ``network``,
-        ``depth`` and ``parameters``.
+        A DataFrame with one row per network and the columns ``year``, ``rank``,
+        ``team``, ``network``, ``depth`` and ``parameters``.
+
+    Example::
+
+        >>> table = ilsvrc_networks()
+        >>> table[["network", "depth"]].values.tolist()[:2]
+        [['AlexNet', 8], ['ZFNet', 8]]
     """
-    builders = [
-        (2012, 1, "SuperVision", "AlexNet", 8, lambda: alexnet("paper")),
-        (2013, 1, "Clarifai", "ZFNet", 8, zfnet),
+    results = load_results()
+    paper_depth = results[(results["task"] == "classification") & (results["rank"] == 1)]
+    paper_depth = paper_depth[paper_depth["outside_data"] == "no"].set_index("year")["depth"]
+    builders = [  # year, rank, team, network, build, depth (None: count the chain)
+        (2012, 1, "SuperVision", "AlexNet", lambda: alexnet("paper"), None),
+        (2013, 0, "Zeiler & Fergus (paper)", "ZFNet", zfnet, None),
         (
             2014,
             1,
             "GoogLeNet",
             "GoogLeNet",
-            22,
             lambda: torchvision.models.googlenet(
                 weights=None, aux_logits=False, init_weights=False
             ),
+            int(paper_depth[2014]),
         ),
-        (2014, 2, "VGG", "VGG-16", 16, lambda: torchvision.models.vgg16(weights=None)),
-        (2015, 1, "MSRA", "ResNet-152", 152, lambda: torchvision.models.resnet152(weights=None)),
+        (2014, 2, "VGG", "VGG-16", lambda: torchvision.models.vgg16(weights=None), None),
+        (
+            2015,
+            1,
+            "MSRA",
+            "ResNet-152",
+            lambda: torchvision.models.resnet152(weights=None),
+            int(paper_depth[2015]),
+        ),
     ]
     rows = []
     with torch.device("meta"):
-        for year, rank, team, network, depth, build in builders:
+        for year, rank, team, network, build, depth in builders:
+            model = build()
             rows.append(
                 {
                     "year": year,
                     "rank": rank,
                     "team": team,
                     "network": network,
-                    "depth": depth,
-                    "parameters": _count(build()),
+                    "depth": _chain_depth(model) if depth is None else depth,
+                    "parameters": _count(model),
                 }
             )
     return pd.DataFrame(rows)
-
-
-def plot_networks_by_year(networks: pd.DataFrame | None = None) -> plt.Figure:
-    """Top-5 error, depth and parameters of the challenge's landmark networks, by year.
-
-    Top: each year's winning top-5 classification error (%), from
-    :func:`course_utils.timeline.winners` (entries trained on the challenge's data).
-    Middle: depth in weight layers (log scale). Bottom: parameters in millions.
-    Winners are filled markers, runners-up hollow; each point names its network.
-
-    Args:
-        networks: the table of :func:`ilsvrc_networks` (built if ``None``).
-    """
-    if networks is None:
-        networks = ilsvrc_networks()
-    columns = ("year", "rank", "network", "depth", "parameters")
-    _validate.table(networks, "networks", columns, "ilsvrc_networks()")
-    best = winners("classification", load_results())
-    fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(7.5, 7.5), sharex=True)
-    top.plot(best["year"], best["top5_error"], "o-", color=COLORS["blue"], lw=2)
-    for _, row in best.iterrows():
-        top.annotate(
-            f"{row['top5_error']:g}",
-            (row["year"], row["top5_error"]),
-            xytext=(0, 6),
-            textcoords="offset points",
-            ha="center",
-            fontsize=8,
-        )
-    top.set_ylabel("winner's top-5\nerror (%)")
-    top.set_ylim(0, best["top5_error"].max() * 1.2)
-    top.set_title("ILSVRC classification: error, depth and size by year")
-    for axis, column, scale in ((middle, "depth", 1), (bottom, "parameters", 1e6)):
-        for rank, style in (
-            (1, {"color": COLORS["blue"]}),
-            (2, {"mfc": "white", "mec": COLORS["orange"], "mew": 2}),
-        ):
-            rows = networks[networks["rank"] == rank]
-            axis.plot(
-                rows["year"],
-                rows[column] / scale,
-                "o",
-                ms=8,
-                ls="none",
-                **style,
-                label="winner" if rank == 1 else "runner-up",
-            )
-            for _, row in rows.iterrows():
-                axis.annotate(
-                    row["network"],
-                    (row["year"], row[column] / scale),
-                    xytext=(7, -3),
-                    textcoords="offset points",
-                    fontsize=8,
-                )
-    notes = {2016: "ensemble of\nmixed\nnetworks", 2017: "SENet-154,\nnot in\ntorchvision"}
-    for year in sorted(set(best["year"]) - set(networks["year"])):
-        note = "hand-crafted\nfeatures" if year < 2012 else notes.get(year, "")
-        for axis in (middle, bottom):
-            axis.text(
-                year,
-                0.5,
-                note,
-                transform=axis.get_xaxis_transform(),
-                ha="center",
-                va="center",
-                fontsize=7,
-                color=COLORS["grey"],
-            )
-    middle.set_yscale("log")
-    middle.set_ylim(5, 400)
-    depths = sorted(networks["depth"].unique())
-    middle.set_yticks(depths, [str(d) for d in depths])
-    middle.minorticks_off()
-    middle.set_ylabel("depth\n(weight layers)")
-    middle.legend(loc="upper left")
-    bottom.set_ylim(0, networks["parameters"].max() / 1e6 * 1.2)
-    bottom.set_ylabel("parameters\n(millions)")
-    bottom.set_xlabel("year")
-    bottom.set_xticks(sorted(best["year"]))
-    bottom.set_xlim(best["year"].min() - 0.5, best["year"].max() + 0.5)
-    fig.tight_layout()
-    return fig

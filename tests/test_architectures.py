@@ -1,7 +1,5 @@
 """Tests of course_utils.architectures against the papers' counts, torchvision and autograd."""
 
-import matplotlib.pyplot as plt
-import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -17,8 +15,6 @@ from course_utils.architectures import (
     ilsvrc_networks,
     load_degradation_histories,
     plain_net,
-    plot_degradation,
-    plot_networks_by_year,
     residual_net,
     se_resnet50,
 )
@@ -164,14 +160,17 @@ def test_ilsvrc_networks_match_torchvision_and_the_papers():
     assert (
         table.loc["ResNet-152", "parameters"] == ResNet152_Weights.IMAGENET1K_V1.meta["num_params"]
     )
-    assert list(table["depth"]) == [8, 8, 22, 16, 152]
-
-
-def test_plot_networks_by_year_has_three_panels():
-    fig = plot_networks_by_year()
-    assert len(fig.axes) == 3
-    assert fig.axes[1].get_yscale() == "log"
-    plt.close(fig)
+    # The papers' depths: AlexNet and ZFNet 8 (5 conv + 3 FC), VGG-16 16, GoogLeNet 22
+    # (Szegedy et al. Sec. 5), ResNet-152 152 (He et al. Table 1).
+    assert table["depth"].to_dict() == {
+        "AlexNet": 8,
+        "ZFNet": 8,
+        "GoogLeNet": 22,
+        "VGG-16": 16,
+        "ResNet-152": 152,
+    }
+    # ZFNet is the network of Zeiler & Fergus's paper, not of the 2013 winner (Clarifai).
+    assert table.loc["ZFNet", "rank"] == 0 and table.loc["ZFNet", "team"] != "Clarifai"
 
 
 def test_bad_arguments_are_refused():
@@ -205,41 +204,3 @@ def test_shipped_degradation_histories_are_complete():
     assert all(run == epochs for run in runs)
     assert runs.groupby(["network", "depth"]).size().nunique() == 1  # same seeds everywhere
     assert histories[["train_accuracy", "test_accuracy"]].stack().between(0, 1).all()
-
-
-def test_plot_degradation_draws_one_curve_per_network():
-    rows = [
-        {
-            "network": n,
-            "depth": d,
-            "seed": s,
-            "epoch": e,
-            "train_loss": 1 / e,
-            "train_accuracy": 0.5,
-        }
-        for n in ("plain", "residual")
-        for d in (8, 20)
-        for s in (0, 1)
-        for e in (1, 2, 3)
-    ]
-    fig = plot_degradation(pd.DataFrame(rows))
-    left, right = fig.axes
-    assert len(left.get_lines()) == 4  # plain-8, plain-20, residual-8, residual-20
-    assert right.get_ylabel().startswith("training error")
-    plt.close(fig)
-
-
-def test_the_plots_refuse_a_wrong_table_before_drawing():
-    histories = load_degradation_histories()
-    plt.close("all")
-    with pytest.raises(TypeError, match="^histories must be the table of load_degradation"):
-        plot_degradation(None)
-    with pytest.raises(ValueError, match=r"^histories must have the columns .* \['train_loss'\]"):
-        plot_degradation(histories.drop(columns="train_loss"))
-    with pytest.raises(ValueError, match="^histories must not be empty"):
-        plot_degradation(histories.iloc[:0])
-    with pytest.raises(TypeError, match="^networks must be the table of ilsvrc_networks"):
-        plot_networks_by_year("table")
-    with pytest.raises(ValueError, match="^networks must have the columns"):
-        plot_networks_by_year(pd.DataFrame({"year": [2012]}))
-    assert plt.get_fignums() == []

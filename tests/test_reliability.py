@@ -73,8 +73,6 @@ REVIEWED = {
         "ilsvrc_networks",
         "load_degradation_histories",
         "plain_net",
-        "plot_degradation",
-        "plot_networks_by_year",
         "residual_net",
         "se_resnet50",
     ),
@@ -171,10 +169,15 @@ REVIEWED = {
     ),
     "seeding": ("seed_everything",),
     "summary": ("layer_table", "plot_architecture", "weight_layers"),
+    "history_figures": (
+        "human_interval",
+        "plot_degradation",
+        "plot_networks_by_year",
+        "plot_top5_by_year",
+    ),
     "timeline": (
         "load_results",
         "load_tasks",
-        "plot_top5_by_year",
         "tasks_by_year",
         "test_set_sizes",
         "winners",
@@ -382,6 +385,11 @@ OVERRIDES = {
         "size": lambda ctx: 4,
     },
     "plotting": {"images": lambda ctx: np.zeros((2, 8, 8)), "size": lambda ctx: 1.0},
+    "history_figures.human_interval": {
+        "error": lambda ctx: 5.1,
+        "sample_size": lambda ctx: 1500,
+        "z": lambda ctx: 1.96,
+    },
     "metrics.average_precision": {"scores": lambda ctx: [0.9]},
     "metrics.precision_recall_curve": {"scores": lambda ctx: [0.9]},
     "metrics.localization_error": {"pred_labels": lambda ctx: [1]},
@@ -806,7 +814,7 @@ def test_raw_errors_now_name_the_argument(subset, tmp_path):
     _refuses(lambda: subset[0:3], "index")
     _refuses(lambda: cu.timeline.winners(results=cu.timeline.load_results().iloc[:0]), "results")
     _refuses(lambda: cu.timeline.winners(results=cu.timeline.load_tasks()), "results")
-    _refuses(lambda: cu.timeline.plot_top5_by_year(cu.timeline.load_tasks()), "results")
+    _refuses(lambda: cu.history_figures.plot_top5_by_year(cu.timeline.load_tasks()), "results")
     _refuses(lambda: cu.summary.layer_table(net, (3, 28, 28)), "input_size", ValueError)
     _refuses(lambda: metrics.confusion_matrix([0, 10**12], [0, 1]), "labels", ValueError)
     _refuses(lambda: metrics.confusion_matrix([0, 1], [0, 1], num_classes=10**6), "num_classes")
