@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu_seconds=int(args.timeout) + 1,
         data_bytes=args.memory_mb * sandbox.MiB,
         call_seconds=args.call_timeout,
-        load_seconds=min(60.0, args.timeout),
+        load_seconds=min(20.0, args.timeout / 3),
     )
 
     def show(row) -> None:

@@ -56,20 +56,26 @@ def _short(error: BaseException) -> str:
     return text.splitlines()[-1][:MESSAGE_CHARS] if text else type(error).__name__
 
 
-def load(workdir: Path) -> tuple[dict, list[str]]:
-    """Execute the submission's cells (a list in cells.json) in one namespace, as a kernel would."""
+def load(workdir: Path, seconds: float) -> tuple[dict, list[str]]:
+    """Execute the submission's cells (a list in cells.json) in one namespace, as a kernel would.
+
+    A cell may run ``seconds``; one that fails or runs longer is left, and the next runs.
+    """
     sys.modules["otter"] = _otter_stub()
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     problems = []
     cells = json.loads((workdir / "cells.json").read_text(encoding="utf-8"))
     for index, source in enumerate(cells):
+        signal.setitimer(signal.ITIMER_REAL, seconds)  # each cell: a stray loop costs this much
         try:
             code = compile(source, f"<cell {index + 1}>", "exec")
             exec(code, namespace)  # noqa: S102 - running the student's code is the point
         except _Timeout:
-            raise
+            problems.append(f"cell {index + 1}: stopped after {seconds:g} s")
         except BaseException as error:  # a cell that fails: go on, as "run all" with errors would
             problems.append(f"cell {index + 1}: {_short(error)}")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     return namespace, problems
 
 
@@ -165,13 +171,7 @@ def main(workdir: Path) -> None:
     signal.signal(signal.SIGALRM, _alarm)
     request = json.loads((workdir / "request.json").read_text(encoding="utf-8"))
     seconds = float(request["call_seconds"])
-    signal.setitimer(signal.ITIMER_REAL, float(request["load_seconds"]))
-    try:
-        namespace, problems = load(workdir)
-    except _Timeout:
-        namespace, problems = {}, [f"running the notebook took over {request['load_seconds']} s"]
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+    namespace, problems = load(workdir, float(request["load_seconds"]))
     (out / "load.json").write_text(json.dumps({"problems": problems[:20]}), encoding="utf-8")
     for entry in request["calls"]:
         call(namespace, entry, workdir / "in", out, seconds)

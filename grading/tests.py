@@ -143,6 +143,27 @@ def _a1_q2_edges(g):
     return [Call("box_iou", [box, others], check)]
 
 
+#: The reference box_iou, run inside the sandbox in place of the student's when grading
+#: match_detections (question 3), so that a slip in question 2 costs question 2 only.
+REFERENCE_BOX_IOU = """
+import numpy as np
+
+
+def box_iou(boxes_a, boxes_b):
+    a = np.asarray(boxes_a, dtype=float)[:, None, :]
+    b = np.asarray(boxes_b, dtype=float)[None, :, :]
+    width = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    height = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    inter = width * height
+    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    return inter / (area_a + area_b - inter)
+"""
+
+
+IOU = {"box_iou": REFERENCE_BOX_IOU}
+
+
 def _match_reference(det, scores, gt):
     from course_utils.metrics import match_detections
 
@@ -162,7 +183,7 @@ def _a1_q3_scenes(g):
         det[:, 2:] = np.maximum(det[:, 2:], det[:, :2] + 1)
         scores = g.permutation(len(det)) / len(det)
         want = _match_reference(det, scores, gt)
-        calls.append(Call("match_detections", [det, scores, gt], equal(want)))
+        calls.append(Call("match_detections", [det, scores, gt], equal(want), substitute=IOU))
     return calls
 
 
@@ -177,7 +198,8 @@ def _a1_q3_small(g):
         det = np.concatenate([det, gt])  # and exact copies, scored lower
         scores = np.concatenate([np.linspace(1, 0.6, num_gt), np.linspace(0.5, 0.1, num_gt)])
         want = _match_reference(det, scores, gt)
-        calls.append(Call("match_detections", [det, scores, gt], equal(want, what="small boxes: ")))
+        check = equal(want, what="small boxes: ")
+        calls.append(Call("match_detections", [det, scores, gt], check, substitute=IOU))
     return calls
 
 
@@ -366,6 +388,35 @@ A2 = [
 
 # -- a3: receptive field --------------------------------------------------------------------
 
+#: References run in the sandbox in place of the student's: questions 2 and 3 call the
+#: answers of the questions before; a slip there costs that question only.
+REFERENCE_LAYER_GEOMETRY = """
+import torch
+
+
+def layer_geometry(layer):
+    def first(value):
+        return int(value[0]) if isinstance(value, tuple | list) else int(value)
+
+    if isinstance(layer, torch.nn.Conv2d | torch.nn.MaxPool2d | torch.nn.AvgPool2d):
+        dilation = getattr(layer, "dilation", 1)
+        return (first(layer.kernel_size), first(layer.stride), first(layer.padding), first(dilation))
+    return (1, 1, 0, 1)
+"""
+REFERENCE_RECEPTIVE_FIELD = REFERENCE_LAYER_GEOMETRY + """
+
+def receptive_field(model):
+    size, stride, start = 1, 1, 0
+    fields = []
+    for layer in model:
+        k, s, p, d = layer_geometry(layer)
+        size, stride, start = size + d * (k - 1) * stride, stride * s, start - p * stride
+        fields.append((size, stride, start))
+    return fields
+"""
+GEOMETRY = {"layer_geometry": REFERENCE_LAYER_GEOMETRY}
+FIELDS = {"receptive_field": REFERENCE_RECEPTIVE_FIELD}
+
 
 def _random_net(g, dilation):
     """3 to 6 layers, kernels up to 5, paddings up to half a kernel, strides up to 8 in all."""
@@ -419,7 +470,8 @@ def _a3_q2_stride_one(g):
         model = torch.nn.Sequential(
             *[torch.nn.Conv2d(2, 2, int(k), padding=int(k) // 2) for k in kernels]
         )
-        calls.append(Call("receptive_field", [model], equal(_fields(model, 64)[1])))
+        check = equal(_fields(model, 64)[1])
+        calls.append(Call("receptive_field", [model], check, substitute=GEOMETRY))
     return calls
 
 
@@ -431,7 +483,7 @@ def _a3_q2_nets(name, dilation):
             if dilation:
                 model.append(torch.nn.Conv2d(2, 2, 3, dilation=2))
             check = equal(_fields(model, 512)[1], what=f"{list(model)}: ")
-            calls.append(Call("receptive_field", [model], check))
+            calls.append(Call("receptive_field", [model], check, substitute=GEOMETRY))
         return calls
 
     make.__name__ = name
@@ -451,7 +503,7 @@ def _a3_q3_inside(g):
         position = (first + int(g.integers(0, 3)), first + int(g.integers(0, 3)))
         want = field_box(table, str(layer), position)
         check = equal(want, what=f"layer {layer}, unit {position}: ")
-        calls.append(Call("unit_box", [model, layer, position, 512], check))
+        calls.append(Call("unit_box", [model, layer, position, 512], check, substitute=FIELDS))
     return calls
 
 
@@ -470,7 +522,8 @@ def _a3_q3_clipped(g):
         for position in [(0, 0), (out - 1, out - 1), (0, out - 1)]:
             want = field_box(table, str(last), position)
             check = equal(want, what=f"unit {position}, clipped to the image: ")
-            calls.append(Call("unit_box", [model, last, position, size], check))
+            call = Call("unit_box", [model, last, position, size], check, substitute=FIELDS)
+            calls.append(call)
     return calls
 
 
