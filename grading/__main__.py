@@ -38,7 +38,9 @@ def _seed(args) -> str:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as f:
         f.write(seed + "\n")
-    print(f"No seed given: drew one and wrote it to {path} (--seed-file {path} grades the same way)")
+    print(
+        f"No seed given: drew one and wrote it to {path} (--seed-file {path} grades the same way)"
+    )
     return seed
 
 

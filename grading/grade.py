@@ -260,7 +260,9 @@ def write_csv(rows: list[Row], assignment: str, path: Path) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["student_id", "submission", *questions, "total", "possible", "mode", "message"])
+        writer.writerow(
+            ["student_id", "submission", *questions, "total", "possible", "mode", "message"]
+        )
         for row in rows:
             writer.writerow([
                 row.student, row.submission, *(number(row.scores[q]) for q in questions),

@@ -66,7 +66,9 @@ def _strip_magics(source: str) -> str:
     lines = source.splitlines()
     if lines and lines[0].startswith("%%"):
         return ""  # a cell magic (%%time, %%bash): the whole cell is not Python
-    return "\n".join("pass  # " + line if line.lstrip().startswith(("%", "!")) else line for line in lines)
+    return "\n".join(
+        "pass  # " + line if line.lstrip().startswith(("%", "!")) else line for line in lines
+    )
 
 
 def _from_notebook(data: dict) -> tuple[list[str], str | None]:
@@ -81,7 +83,9 @@ def _from_notebook(data: dict) -> tuple[list[str], str | None]:
     for cell in data.get("cells", []):
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
-            cells.append(_strip_magics("".join(source) if isinstance(source, list) else str(source)))
+            cells.append(
+                _strip_magics("".join(source) if isinstance(source, list) else str(source))
+            )
     if not cells:
         return [], "a notebook without code cells"
     return cells, None
@@ -119,7 +123,8 @@ def _from_zip(data: bytes) -> tuple[list[str], str | None, str]:
             entries = [
                 info
                 for info in zipped.infolist()
-                if not info.is_dir() and "__MACOSX" not in info.filename
+                if not info.is_dir()
+                and "__MACOSX" not in info.filename
                 and Path(info.filename).name not in _SKIPPED_NAMES
             ]
             for suffix in (".ipynb", ".py"):

@@ -95,7 +95,9 @@ def _a1_q1_random(g):
         scores, labels = g.normal(size=(n, c)), g.integers(0, c, size=n)
         k = int(g.integers(1, min(c, 6) + 1))
         want = topk_accuracy(scores, labels, k=k)
-        calls.append(Call("topk_accuracy", [scores, labels], close(want, what=f"k={k}: "), {"k": k}))
+        calls.append(
+            Call("topk_accuracy", [scores, labels], close(want, what=f"k={k}: "), {"k": k})
+        )
     return calls
 
 
@@ -249,14 +251,14 @@ A1 = [
 
 #: The reference unpool, as standalone source run inside the sandbox in place of the
 #: student's for question 2 (course_utils is not importable there).
-REFERENCE_UNPOOL = '''
+REFERENCE_UNPOOL = """
 def unpool(pooled, switches, output_size):
     n, c = pooled.shape[:2]
     height, width = output_size
     out = pooled.new_zeros(n, c, height * width)
     out.scatter_add_(2, switches.reshape(n, c, -1), pooled.reshape(n, c, -1))
     return out.reshape(n, c, height, width)
-'''
+"""
 
 
 def _unpool_reference(signal, switches, size):
@@ -346,7 +348,9 @@ def _a2_q2_deconvnet(g):
         k = int(g.choice([3, 5]))
         conv = _seeded_conv(g, 3, 4, k, padding=k // 2)
         image = torch.from_numpy(g.normal(size=(1, 3, 15, 15))).float()
-        calls.append(_deconvnet_call(conv, image, int(g.integers(4)), "not the deconvnet's projection: "))
+        calls.append(
+            _deconvnet_call(conv, image, int(g.integers(4)), "not the deconvnet's projection: ")
+        )
     return calls
 
 
@@ -403,7 +407,9 @@ def layer_geometry(layer):
         return (first(layer.kernel_size), first(layer.stride), first(layer.padding), first(dilation))
     return (1, 1, 0, 1)
 """
-REFERENCE_RECEPTIVE_FIELD = REFERENCE_LAYER_GEOMETRY + """
+REFERENCE_RECEPTIVE_FIELD = (
+    REFERENCE_LAYER_GEOMETRY
+    + """
 
 def receptive_field(model):
     size, stride, start = 1, 1, 0
@@ -414,6 +420,7 @@ def receptive_field(model):
         fields.append((size, stride, start))
     return fields
 """
+)
 GEOMETRY = {"layer_geometry": REFERENCE_LAYER_GEOMETRY}
 FIELDS = {"receptive_field": REFERENCE_RECEPTIVE_FIELD}
 

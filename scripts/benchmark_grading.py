@@ -54,7 +54,9 @@ def main() -> int:
             (folder / "zz_loop.py").write_text(LOOP)
             submissions = collect(folder)
             start = time.monotonic()
-            rows = grade_all(submissions, "a2_deconvnet", "benchmark", limits, sandbox.SANDBOX, jobs)
+            rows = grade_all(
+                submissions, "a2_deconvnet", "benchmark", limits, sandbox.SANDBOX, jobs
+            )
             wall = time.monotonic() - start
         good = [r for r in rows if r.submission != "zz_loop.py"]
         assert all(r.total == 7 for r in good), [r.message for r in good if r.total != 7]

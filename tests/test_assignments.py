@@ -20,7 +20,6 @@ import sys
 import types
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -314,7 +313,10 @@ EXPECTED = {
     },
     "a3_receptive_field": {
         "reference": ({"q1": 2, "q2": 4, "q3": 2}, "all tests passed"),
-        "wrong": ({"q1": 2, "q2": 3, "q3": 1}, "unit (0, 0), clipped to the image: expected [0, 0, "),
+        "wrong": (
+            {"q1": 2, "q2": 3, "q3": 1},
+            "unit (0, 0), clipped to the image: expected [0, 0, ",
+        ),
     },
 }
 
@@ -342,7 +344,9 @@ def grade(name: str, folder: Path, *extra: str) -> subprocess.Popen:
         "--out", str(folder.parent / f"{folder.name}-grades.csv"), "--seed-file", str(seed), *extra,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
 
 
 @pytest.fixture(scope="module")

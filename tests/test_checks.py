@@ -29,6 +29,7 @@ def is_correct(exercise_id, answer) -> bool:
 def function_exercises() -> list[str]:
     return sorted(checks._FUNCTION_TESTS)
 
+
 # Answers worked out by hand from the sources quoted in each chapter.
 HAND_WORKED = {
     "timeline-1": 26.2 - 15.3,  # ISI vs SuperVision, ILSVRC 2012 results page: 10.9 points

@@ -57,7 +57,9 @@ def _good_notebook() -> dict:
         {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
          "source": SOLUTION.read_text(encoding="utf-8")}
     )  # fmt: skip
-    notebook["metadata"] = {"kernelspec": {"name": "ml-env", "display_name": "ML", "language": "python"}}
+    notebook["metadata"] = {
+        "kernelspec": {"name": "ml-env", "display_name": "ML", "language": "python"}
+    }
     return notebook
 
 
@@ -100,7 +102,10 @@ def graded(tmp_path_factory):
 
 def _repository_state() -> str:
     done = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     return done.stdout
 

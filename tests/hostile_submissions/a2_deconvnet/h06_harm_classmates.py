@@ -23,9 +23,9 @@ for root in [*candidates, "/", "/work", "/tmp", "/root"]:
     if not os.path.isdir(root):
         continue
     for folder, dirs, files in os.walk(root):
-        if folder.startswith(("/proc", "/sys", "/dev", "/usr", "/lib", "/sandbox", "/root/.pyenv")) or (
-            "site-packages" in folder
-        ):
+        if folder.startswith(
+            ("/proc", "/sys", "/dev", "/usr", "/lib", "/sandbox", "/root/.pyenv")
+        ) or ("site-packages" in folder):
             dirs[:] = []
             continue
         for name in files:
