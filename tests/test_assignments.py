@@ -215,6 +215,56 @@ def test_a2_public_tests_catch_each_plausible_mistake_and_say_what_was_expected(
     assert phrase in failed[test], failed[test]
 
 
+def _source_solution(name: str) -> str:
+    """The code cells of an assignment's source, solutions in place, without the tests."""
+    cells = json.loads((SOURCE / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    return "\n\n".join(c for c in code if "BEGIN TEST CONFIG" not in c and "otter" not in c)
+
+
+#: Plausible mistakes in assignments 1 and 3, each with the public test that catches it.
+OTHER_MISTAKES = {
+    "a1 ties to the higher class": (
+        "a1_metrics", ("np.argsort(-scores, axis=1, kind=\"stable\")", "np.argsort(scores, axis=1, kind=\"stable\")[:, ::-1]"),
+        "test_q1_all_tied",
+    ),
+    "a1 the devkit's + 1": (
+        "a1_metrics", ("area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])",
+                       "area_a = (a[..., 2] - a[..., 0] + 1) * (a[..., 3] - a[..., 1] + 1)"),
+        "test_q2_hand_worked",
+    ),
+    "a1 PASCAL's 0.5 for every box": (
+        "a1_metrics", ("threshold = np.minimum(0.5, w * h / ((w + 10) * (h + 10)))", "threshold = 0.5"),
+        "test_q3_small_box",
+    ),
+    "a1 no envelope": (
+        "a1_metrics", ("envelope = np.maximum.accumulate(precision[::-1])[::-1]", "envelope = precision"),
+        "test_q4_envelope",
+    ),
+    "a3 dilation ignored": (
+        "a3_receptive_field", ("size + d * (k - 1) * stride", "size + (k - 1) * stride"),
+        "test_q2_dilation",
+    ),
+    "a3 the box not clipped": (
+        "a3_receptive_field", ("return (max(x1, 0), max(y1, 0), min(x1 + size, input_size), min(y1 + size, input_size))",
+                               "return (x1, y1, x1 + size, y1 + size)"),
+        "test_q3_hand_worked",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mistake", OTHER_MISTAKES)
+def test_a1_a3_public_tests_catch_plausible_mistakes(mistake):
+    name, (old, new), test = OTHER_MISTAKES[mistake]
+    solution = _source_solution(name)
+    assert old in solution, old
+    tests = _public_tests(name)
+    assert _failures(solution, tests) == {}, "the solution passes every public test"
+    failed = _failures(solution.replace(old, new), tests)
+    assert test in failed, f"{mistake}: no public test caught it ({sorted(failed)})"
+    assert "expected" in failed[test], failed[test]
+
+
 # ----------------------------------------------------------------------------- grading
 
 #: Wrong answers, each with the hidden tests it must fail (worked out by hand).
