@@ -251,6 +251,12 @@ def number(value: float) -> str:
     return f"{value:.2f}"
 
 
+def _cell(text: str) -> str:
+    """Text for a spreadsheet cell: one starting like a formula (``=``, ``+``, ``-``, ``@``)
+    gets a leading ``'``, so that a file named ``=HYPERLINK(...)`` stays text (OWASP's advice)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_csv(rows: list[Row], assignment: str, path: Path) -> None:
     """The grades as CSV (one row per hand-in), written to a temporary name, then renamed."""
     import csv
@@ -265,7 +271,8 @@ def write_csv(rows: list[Row], assignment: str, path: Path) -> None:
         )
         for row in rows:
             writer.writerow([
-                row.student, row.submission, *(number(row.scores[q]) for q in questions),
-                number(row.total), number(row.possible), row.mode, row.message,
+                _cell(row.student), _cell(row.submission),
+                *(number(row.scores[q]) for q in questions),
+                number(row.total), number(row.possible), row.mode, _cell(row.message),
             ])  # fmt: skip
     os.replace(temporary, path)

@@ -181,6 +181,10 @@ def test_the_csv_writes_numbers_one_way_and_keeps_messages_intact(tmp_path):
     assert [r["total"] for r in read] == ["7.00", "0.50"] and read[0]["q2"] == "4.00"
     assert read[1]["message"] == message
     assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"], "no temporary file left"
+    formula = Row("=HYPERLINK(1)", "=HYPERLINK(1).py", {"q1": 0, "q2": 0}, 0, 7, "bwrap", "x")
+    write_csv([formula], "a2_deconvnet", tmp_path / "grades.csv")
+    (read,) = csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text(encoding="utf-8")))
+    assert read["student_id"] == "'=HYPERLINK(1)", "a file name is never a spreadsheet formula"
 
 
 # ----------------------------------------------------------------------------- the command

@@ -1,8 +1,7 @@
-# Attack (issue 20): find the submissions folder (the tests name classmates' files
-# *GOODWORK*) (from the grader's command line or by
-# searching the disk), copy a classmate's notebook and overwrite theirs, and overwrite
-# the grades file. It answers correctly only if it found another hand-in or the grades:
-# a score above 0 means it could see them. Expected: 0 points; the classmate's file,
+# Attack (issue 20): find the submissions folder (from the grader's command line or by
+# searching the disk), copy a classmate's notebook and overwrite theirs (the tests name
+# classmates' files *GOODWORK*), and overwrite the grades file. It answers correctly
+# only if it found another hand-in or the grades: a score above 0 means it saw them. Expected: 0 points; the classmate's file,
 # row and the grades are untouched.
 import os
 from pathlib import Path
