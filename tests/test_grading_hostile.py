@@ -100,14 +100,27 @@ def graded(tmp_path_factory):
     }  # fmt: skip
 
 
-def _repository_state() -> str:
+def _repository_state() -> list[str]:
+    """Files of the repository that carry the hostile submissions' marker (name or text).
+
+    Markers, not ``git status``: someone may be editing the checkout while the tests run.
+    """
+    marked = [str(p) for p in ROOT.rglob("HOSTILE_MARKER*")]
     done = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all"],
+        [
+            "git",
+            "grep",
+            "-l",
+            "--untracked",
+            "HOSTILE_MARKER_" + "h01",  # not this line itself
+            "--",
+            ":!tests/hostile_submissions",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
-    return done.stdout
+    return marked + done.stdout.split()
 
 
 def test_every_hand_in_has_a_row_with_what_it_deserves(graded):
@@ -129,7 +142,7 @@ def test_no_other_hand_in_grades_seed_or_repository_was_changed(graded):
     assert "forged" not in text and "HOSTILE" not in text
     markers = [p for p in graded["base"].rglob("*") if "HOSTILE_MARKER" in p.name]
     assert not markers
-    assert _repository_state() == graded["repository"], "the repository changed"
+    assert _repository_state() == graded["repository"] == [], "the repository changed"
     assert not list(Path("/tmp").glob("HOSTILE_MARKER*"))
 
 
