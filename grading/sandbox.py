@@ -139,12 +139,8 @@ def check_bwrap() -> str | None:
     return None
 
 
-def _limit(limits: Limits, user: tuple[int, int] | None = None):
+def _limit(limits: Limits):
     def apply() -> None:
-        if user is not None:  # Gradescope without bubblewrap: drop root before anything else
-            os.setgroups([])
-            os.setgid(user[1])
-            os.setuid(user[0])
         resource.setrlimit(resource.RLIMIT_DATA, (limits.data_bytes, limits.data_bytes))
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -179,7 +175,11 @@ def run(workdir: Path, limits: Limits, mode: str = SANDBOX) -> Outcome:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, killed as one below
-            preexec_fn=_limit(limits, user),  # noqa: PLW1509 - setrlimit (setuid), before exec
+            preexec_fn=_limit(limits),  # noqa: PLW1509 - only setrlimit, before exec
+            # Gradescope without bubblewrap: the unprivileged user nobody
+            user=user[0] if user else None,
+            group=user[1] if user else None,
+            extra_groups=[] if user else None,
         )
         timed_out = False
         try:

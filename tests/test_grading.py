@@ -279,3 +279,44 @@ def test_run_autograder_in_gradescopes_layout_gives_full_marks_to_correct_work(t
     assert [t["name"] for t in results["tests"]] == ["q1", "q2", "q3", "q4"]
     assert all(t["score"] == t["max_score"] for t in results["tests"])
     assert "a1_metrics.ipynb (bwrap)" in results["output"]
+
+
+def _nobody_can_run_python() -> bool:
+    """As root, can this Python run as nobody? (Not here, where it lives under /root.)"""
+    if os.geteuid() != 0:
+        return False
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "import numpy"], user=65534, group=65534, extra_groups=[],
+            capture_output=True,
+        )  # fmt: skip
+    except PermissionError:
+        return False
+    return done.returncode == 0
+
+
+CAN_DROP_TO_NOBODY = _nobody_can_run_python()
+
+
+@pytest.mark.skipif(not CAN_DROP_TO_NOBODY, reason="needs root and a Python that nobody can run")
+def test_gradescope_without_bubblewrap_runs_the_code_as_nobody(tmp_path):
+    from grading.grade import grade_submission
+    from grading.intake import Submission
+
+    secret = tmp_path / "source"  # like /autograder/source after setup.sh: root only
+    secret.mkdir(mode=0o700)
+    (secret / "seed.txt").write_text("gradescope-seed")
+    thief = (
+        "from pathlib import Path\n"
+        f"SEED = Path({str(secret / 'seed.txt')!r}).read_text()\n"
+        + (ROOT / "tests" / "grading_fixtures" / "a2_solution.py").read_text()
+    )
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(mode=0o711)
+    limits = sandbox.Limits(wall_seconds=60, call_seconds=5)
+    good = Submission(tmp_path / "good.py", "good", [thief.split("\n", 2)[2]], relative="good.py")
+    row = grade_submission(good, "a2_deconvnet", "s", limits, sandbox.CONTAINER, scratch)
+    assert (row.total, row.mode) == (7, "container-as-nobody"), row.message
+    bad = Submission(tmp_path / "bad.py", "bad", [thief], relative="bad.py")
+    row = grade_submission(bad, "a2_deconvnet", "s", limits, sandbox.CONTAINER, scratch)
+    assert row.total == 0 and "Permission denied" in row.message, row.message
