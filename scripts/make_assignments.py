@@ -11,13 +11,15 @@ the solutions, then this script writes:
 * ``assignments/student/<name>/`` -- committed, what students get: ``<name>.ipynb``
   without solutions, with a first cell that (on Colab only) installs otter-grader and
   fetches the public tests, and ``tests/`` with the **public** tests only;
-* ``assignments/dist/<name>/`` -- git-ignored, the instructor's: ``autograder.zip``
-  (all tests, hidden ones included, each under a time limit, and
-  ``grading_support.py``; give it to ``scripts/grade_assignments.py``) and
-  ``<name>-solution.ipynb`` (the reference submission, with solutions).
+* ``assignments/dist/<name>/`` -- git-ignored, the instructor's: ``<name>-solution.ipynb``
+  (the reference submission, with solutions).
+
+The source notebooks hold the public tests only: the hidden tests live in the trusted
+grader (``grading/tests.py``), which runs students' code in a sandbox
+(``python -m grading``; for Gradescope, ``python -m grading.gradescope build``).
 
 Reproducible: the same sources give byte-identical student files (otter's random cell
-ids are renumbered) and an identical autograder.zip (fixed entry dates, sorted entries).
+ids are renumbered).
 The repository URL in the Colab cell comes from _config.yml, as in the chapters.
 """
 
@@ -28,7 +30,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,6 @@ DIST = ROOT / "assignments" / "dist"
 #: otter-grader version the student notebooks install on Colab; keep equal to requirements.txt.
 OTTER_VERSION = "7.0.0"
 SETUP_TAG = "colab-setup"
-ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from sync_repository_url import owner_and_name, repository  # noqa: E402
@@ -99,34 +99,6 @@ def _normalised(notebook: dict, name: str, questions: list[str]) -> dict:
     return notebook
 
 
-def time_limited_tests(text: str) -> str:
-    """An autograder test file with every test case under ``grading_support.time_limited``."""
-    lines, cases = [], 0
-    for line in text.splitlines():
-        lines.append(line)
-        if line.startswith("from otter.test_files import test_case"):
-            lines.append("from grading_support import time_limited")
-        elif line.startswith("@test_case(") and line.endswith(")"):
-            lines.append("@time_limited")
-            cases += 1
-    if cases != text.count("@test_case("):
-        raise SystemExit("a test_case decorator spans several lines: cannot add time limits")
-    return "\n".join(lines) + "\n"
-
-
-def _deterministic_zip(source: Path, target: Path) -> None:
-    """Rewrite the zip ``source`` as ``target``: sorted entries, a fixed date, time-limited tests."""
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
-        for entry in sorted(old.namelist()):
-            info = zipfile.ZipInfo(entry, date_time=ZIP_DATE)
-            info.external_attr = old.getinfo(entry).external_attr
-            info.compress_type = zipfile.ZIP_DEFLATED
-            data = old.read(entry)
-            if entry.startswith("tests/") and entry.endswith(".py"):
-                data = time_limited_tests(data.decode("utf-8")).encode("utf-8")
-            new.writestr(info, data)
-
-
 def otter_assign(source: Path, out: Path) -> None:
     """Run otter assign on ``source`` into ``out`` (tests are run against the solutions)."""
     command = ["otter", "assign", "--no-pdfs", source.name, str(out)]
@@ -159,8 +131,6 @@ def build(name: str, student_dir: Path, dist_dir: Path) -> None:
 
         shutil.rmtree(dist_dir, ignore_errors=True)
         dist_dir.mkdir(parents=True)
-        (zipped,) = (out / "autograder").glob("*.zip")
-        _deterministic_zip(zipped, dist_dir / "autograder.zip")
         shutil.copyfile(out / "autograder" / f"{name}.ipynb", dist_dir / f"{name}-solution.ipynb")
 
 

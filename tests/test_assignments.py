@@ -1,26 +1,25 @@
-"""The graded assignments: generation, what students get, and grading (otter-grader).
+"""The graded assignments: generation, what students get, public tests, and grading.
 
 From the instructor sources in assignments/source/, scripts/make_assignments.py is run
 into a temporary folder; the student versions must equal the committed ones and hold
-no solution text; then scripts/grade_assignments.py grades, for every assignment, the
-reference submission (full marks) and a wrong one whose score is worked out by hand
-from the tests it must fail, plus, for assignment 1, a submission that uses
-course_utils, one that loops forever and one that is not a notebook.
+no solution text; a2's public tests must each catch a plausible mistake, saying what was
+expected; then the trusted grader (``python -m grading``, in the bubblewrap sandbox)
+grades, for every assignment, the reference submission (full marks) and a wrong one whose
+score is worked out by hand from the tests it must fail, plus, for assignment 1, a
+submission that uses course_utils, one with a cell that loops forever and one that is not
+a notebook. The attacks of issue 20 are in tests/test_grading_hostile.py.
 """
 
 import csv
 import importlib.util
-import inspect
 import json
+import os
 import re
 import subprocess
 import sys
-import time
 import types
-import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +36,6 @@ def load(path: Path, name: str):
 
 
 make = load(ROOT / "scripts" / "make_assignments.py", "make_assignments")
-support = load(SOURCE / "grading_support.py", "grading_support")
 
 
 # ----------------------------------------------------------------------------- generation
@@ -92,25 +90,10 @@ def test_student_versions_hold_no_solution_and_no_hidden_test(name):
     for file, text in texts.items():
         leaked = [line for line in solution if line in text]
         assert not leaked, f"{file} shows solution lines: {leaked[:3]}"
-        assert "hidden=True" not in text and "grading_support" not in text, f"{file}: hidden test"
+        assert "hidden=True" not in text and "hidden: true" not in text, f"{file}: hidden test"
     notebook = json.loads(texts[f"{name}.ipynb"])
     answers = [c for c in notebook["cells"] if "otter_answer_cell" in c["metadata"].get("tags", [])]
     assert answers and all("    ..." in c["source"] for c in answers), "answer cells end in ..."
-
-
-@pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_autograder_holds_every_test_time_limited_and_grading_support(built, name):
-    with zipfile.ZipFile(built / "dist" / name / "autograder.zip") as zipped:
-        names = zipped.namelist()
-        tests = {n: zipped.read(n).decode() for n in names if n.startswith("tests/")}
-    assert "files/grading_support.py" in names
-    public = sorted((ROOT / "assignments" / "student" / name / "tests").glob("*.py"))
-    assert sorted(tests) == [f"tests/{p.name}" for p in public], "one test file per question"
-    for file, text in tests.items():
-        cases = text.count("@test_case(")
-        assert text.count("hidden=True") >= 1, f"{file} has no hidden test"
-        assert text.count("@time_limited") == cases, f"{file}: a test without a time limit"
-        assert re.findall(r"@test_case\(points=0, hidden=False\)", text), f"{file}: no public test"
 
 
 def test_colab_cell_installs_the_pinned_otter_and_fetches_the_public_tests(monkeypatch, tmp_path):
@@ -146,67 +129,140 @@ def test_colab_cell_installs_the_pinned_otter_and_fetches_the_public_tests(monke
     ]
 
 
-# ----------------------------------------------------------------------------- grading_support
+# ----------------------------------------------------------------------------- public tests
+
+A2_SOLUTION = (ROOT / "tests" / "grading_fixtures" / "a2_solution.py").read_text(encoding="utf-8")
+#: Plausible wrong answers to assignment 2 (issue 20), each with the public test that must
+#: catch it and a phrase of that test's message saying what was expected.
+A2_MISTAKES = {
+    "switches indexed across all maps": (
+        ("out.scatter_add_(2, switches.reshape(n, c, -1), pooled.reshape(n, c, -1))\n"
+         "    return out.reshape(n, c, height, width)",
+         "flat = pooled.new_zeros(n * c * height * width)\n"
+         "    flat.scatter_add_(0, switches.reshape(-1), pooled.reshape(-1))\n"
+         "    return flat.reshape(n, c, height, width)"),
+        "test_q1_each_map_on_its_own", "each map is unpooled on its own",
+    ),
+    "float32 whatever pooled is": (
+        ("out = pooled.new_zeros(n, c, height * width)", "out = torch.zeros(n, c, height * width)"),
+        "test_q1_keeps_the_dtype", "must be float64 too",
+    ),
+    "F.max_unpool2d (writes instead of adding)": (
+        ("out = pooled.new_zeros(n, c, height * width)\n"
+         "    out.scatter_add_(2, switches.reshape(n, c, -1), pooled.reshape(n, c, -1))\n"
+         "    return out.reshape(n, c, height, width)",
+         "return F.max_unpool2d(pooled, switches, 3, 2, output_size=output_size)"),
+        "test_q1_overlap_adds", "expected 1 + 2 + 3 + 4 = 10",
+    ),
+    "the bias left out on the way up": (
+        ("forward = F.relu(conv(image))",
+         "forward = F.relu(F.conv2d(image, conv.weight, stride=conv.stride, padding=conv.padding))"),
+        "test_q2_bias_and_one_unit", "the unit's activation includes the bias",
+    ),
+    "every channel kept": (
+        ("signal[0, channel, row, column] = pooled[0, channel, row, column]",
+         "signal[0, :, row, column] = pooled[0, :, row, column]"),
+        "test_q2_bias_and_one_unit", "24.5: channel 1's unit",
+    ),
+    "all units kept": (
+        ("signal[0, channel, row, column] = pooled[0, channel, row, column]", "signal = pooled"),
+        "test_q2_bias_and_one_unit", "only the chosen unit",
+    ),
+    "the convolution's stride ignored": (
+        ("stride=conv.stride, padding=conv.padding)", "padding=conv.padding)"),
+        "test_q2_stride", "expected shape (1, 1, 9, 9)",
+    ),
+    "unflipped filters through conv2d": (
+        ("F.conv_transpose2d(down, conv.weight, stride=conv.stride, padding=conv.padding)",
+         "F.conv2d(down, conv.weight.transpose(0, 1), padding=conv.padding)"),
+        "test_q2_transposed_not_correlated", "the filter was not flipped",
+    ),
+}  # fmt: skip
 
 
-def test_hidden_inputs_follow_the_instructors_seed(monkeypatch):
-    monkeypatch.setenv(support.SEED_VARIABLE, "one")
-    first = support.rng("t").normal(size=3)
-    assert np.array_equal(first, support.rng("t").normal(size=3)), "same seed, same inputs"
-    assert not np.array_equal(first, support.rng("u").normal(size=3)), "each test its own inputs"
-    monkeypatch.setenv(support.SEED_VARIABLE, "two")
-    assert not np.array_equal(first, support.rng("t").normal(size=3)), "another seed, other inputs"
+def _public_tests(name: str) -> dict[str, str]:
+    cells = json.loads((SOURCE / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
+    tests = {}
+    for cell in cells:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "hidden: false" in source:
+            tests[source.split("def ")[1].split("(")[0]] = source
+    return tests
 
 
-def own_iou(a, b):
-    return np.minimum(a, b)
+def _failures(answer: str, tests: dict[str, str]) -> dict[str, str]:
+    scope: dict = {}
+    exec(answer, scope)
+    failed = {}
+    for test, source in tests.items():
+        try:
+            exec(source, dict(scope))
+        except Exception as error:
+            failed[test] = str(error)
+    return failed
 
 
-def test_course_utils_is_found_in_aliases_helpers_and_closures():
-    import course_utils
-    from course_utils.metrics import box_iou
-
-    def helper(a, b):
-        return course_utils.metrics.box_iou(a, b)
-
-    def through_helper(a, b):
-        return helper(a, b)
-
-    def closure():
-        return box_iou
-
-    assert support.course_utils_references(box_iou) == ["box_iou"]
-    assert "course_utils" in support.course_utils_references(through_helper)
-    assert support.course_utils_references(closure) == ["box_iou"]
-    assert support.course_utils_references(own_iou) == []
-    assert support.course_utils_references(lambda: __import__("course_utils")) == ["'course_utils'"]
+def test_a2_public_tests_pass_the_solution():
+    assert _failures(A2_SOLUTION, _public_tests("a2_deconvnet")) == {}
 
 
-def test_course_utils_running_inside_an_answer_is_caught():
-    def hidden(a, b):  # no name or string of course_utils: only running it gives it away
-        return importlib.import_module("_".join(["course", "utils.metrics"])).box_iou(a, b)
-
-    boxes = np.array([[0.0, 0.0, 2.0, 2.0]])
-    with pytest.raises(AssertionError, match="ran course_utils code"):
-        support.run_own(hidden, boxes, boxes)
-    assert np.array_equal(support.run_own(own_iou, boxes, boxes), boxes)
-    with pytest.raises(AssertionError, match="expected a function"):
-        support.run_own(None)
+@pytest.mark.parametrize("mistake", A2_MISTAKES)
+def test_a2_public_tests_catch_each_plausible_mistake_and_say_what_was_expected(mistake):
+    (old, new), test, phrase = A2_MISTAKES[mistake]
+    assert old in A2_SOLUTION
+    failed = _failures(A2_SOLUTION.replace(old, new), _public_tests("a2_deconvnet"))
+    assert test in failed, f"{mistake}: no public test caught it ({sorted(failed)})"
+    assert phrase in failed[test], failed[test]
 
 
-def test_a_test_that_runs_too_long_is_stopped(monkeypatch):
-    monkeypatch.setattr(support, "TIME_LIMIT", 0.2)
+def _source_solution(name: str) -> str:
+    """The code cells of an assignment's source, solutions in place, without the tests."""
+    cells = json.loads((SOURCE / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    return "\n\n".join(c for c in code if "BEGIN TEST CONFIG" not in c and "otter" not in c)
 
-    @support.time_limited
-    def looping(topk_accuracy):
-        while True:
-            pass
 
-    assert list(inspect.signature(looping).parameters) == ["topk_accuracy"], "otter reads these"
-    start = time.monotonic()
-    with pytest.raises(TimeoutError, match="ran longer than 0.2 s"):
-        looping(None)
-    assert time.monotonic() - start < 2
+#: Plausible mistakes in assignments 1 and 3, each with the public test that catches it.
+OTHER_MISTAKES = {
+    "a1 ties to the higher class": (
+        "a1_metrics", ("np.argsort(-scores, axis=1, kind=\"stable\")", "np.argsort(scores, axis=1, kind=\"stable\")[:, ::-1]"),
+        "test_q1_all_tied",
+    ),
+    "a1 the devkit's + 1": (
+        "a1_metrics", ("area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])",
+                       "area_a = (a[..., 2] - a[..., 0] + 1) * (a[..., 3] - a[..., 1] + 1)"),
+        "test_q2_hand_worked",
+    ),
+    "a1 PASCAL's 0.5 for every box": (
+        "a1_metrics", ("threshold = np.minimum(0.5, w * h / ((w + 10) * (h + 10)))", "threshold = 0.5"),
+        "test_q3_small_box",
+    ),
+    "a1 no envelope": (
+        "a1_metrics", ("envelope = np.maximum.accumulate(precision[::-1])[::-1]", "envelope = precision"),
+        "test_q4_envelope",
+    ),
+    "a3 dilation ignored": (
+        "a3_receptive_field", ("size + d * (k - 1) * stride", "size + (k - 1) * stride"),
+        "test_q2_dilation",
+    ),
+    "a3 the box not clipped": (
+        "a3_receptive_field", ("return (max(x1, 0), max(y1, 0), min(x1 + size, input_size), min(y1 + size, input_size))",
+                               "return (x1, y1, x1 + size, y1 + size)"),
+        "test_q3_hand_worked",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mistake", OTHER_MISTAKES)
+def test_a1_a3_public_tests_catch_plausible_mistakes(mistake):
+    name, (old, new), test = OTHER_MISTAKES[mistake]
+    solution = _source_solution(name)
+    assert old in solution, old
+    tests = _public_tests(name)
+    assert _failures(solution, tests) == {}, "the solution passes every public test"
+    failed = _failures(solution.replace(old, new), tests)
+    assert test in failed, f"{mistake}: no public test caught it ({sorted(failed)})"
+    assert "expected" in failed[test], failed[test]
 
 
 # ----------------------------------------------------------------------------- grading
@@ -298,8 +354,8 @@ def average_precision(scores, is_true_positive, num_ground_truth):
 EXPECTED = {
     "a1_metrics": {
         "reference": ({"q1": 3, "q2": 3, "q3": 4, "q4": 3}, "all tests passed"),
-        "wrong": ({"q1": 2, "q2": 3, "q3": 3, "q4": 0}, "ties are broken the wrong way"),
-        "cheating": ({"q1": 0, "q2": 3, "q3": 4, "q4": 0}, "course_utils"),
+        "wrong": ({"q1": 2, "q2": 3, "q3": 3, "q4": 0}, "ties (the lower class index first)"),
+        "cheating": ({"q1": 0, "q2": 3, "q3": 4, "q4": 0}, "No module named 'course_utils'"),
     },
     "a2_deconvnet": {
         "reference": ({"q1": 3, "q2": 4}, "all tests passed"),
@@ -307,7 +363,10 @@ EXPECTED = {
     },
     "a3_receptive_field": {
         "reference": ({"q1": 2, "q2": 4, "q3": 2}, "all tests passed"),
-        "wrong": ({"q1": 2, "q2": 3, "q3": 1}, "unit (0, 0): expected (0, 0, "),
+        "wrong": (
+            {"q1": 2, "q2": 3, "q3": 1},
+            "unit (0, 0), clipped to the image: expected [0, 0, ",
+        ),
     },
 }
 
@@ -326,13 +385,18 @@ def with_answers(solution: Path, answers: dict[str, str], target: Path) -> None:
     target.write_text(json.dumps(notebook), encoding="utf-8")
 
 
-def grade(built: Path, name: str, folder: Path, *extra: str) -> subprocess.Popen:
+def grade(name: str, folder: Path, *extra: str) -> subprocess.Popen:
+    """``python -m grading`` on ``folder`` (the trusted grader, sandboxed), in the background."""
+    seed = folder.parent / f"{folder.name}-seed.txt"
+    seed.write_text(SEED, encoding="utf-8")
     command = [
-        sys.executable, str(ROOT / "scripts" / "grade_assignments.py"), name, str(folder),
-        "--autograder", str(built / "dist" / name / "autograder.zip"),
-        "--out", str(folder / "grades"), "--seed", SEED, *extra,
+        sys.executable, "-m", "grading", name, str(folder),
+        "--out", str(folder.parent / f"{folder.name}-grades.csv"), "--seed-file", str(seed), *extra,
     ]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +411,7 @@ def graded(built, tmp_path_factory) -> dict[str, dict[str, dict]]:
         if name == "a1_metrics":
             with_answers(solution, CHEATING, folder / "cheating.ipynb")
             (folder / "broken.ipynb").write_text("not a notebook", encoding="utf-8")
-        runs[name] = (folder, grade(built, name, folder, "--jobs", "2", "--timeout", "240"))
+        runs[name] = (folder, grade(name, folder, "--jobs", "2", "--timeout", "240"))
     # A submission that never ends, graded on its own with a short limit.
     looping = tmp_path_factory.mktemp("looping")
     solution = built / "dist" / "a1_metrics" / "a1_metrics-solution.ipynb"
@@ -355,13 +419,13 @@ def graded(built, tmp_path_factory) -> dict[str, dict[str, dict]]:
     endless = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
     notebook["cells"].insert(3, {**endless, "source": "while True:\n    pass\n"})
     (looping / "looping.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
-    runs["looping"] = (looping, grade(built, "a1_metrics", looping, "--timeout", "20"))
+    runs["looping"] = (looping, grade("a1_metrics", looping, "--timeout", "30"))
 
     results = {}
     for name, (folder, process) in runs.items():
         log, _ = process.communicate(timeout=600)
         assert process.returncode == 0, log
-        with open(folder / "grades" / "grades.csv", encoding="utf-8") as f:
+        with open(folder.parent / f"{folder.name}-grades.csv", encoding="utf-8") as f:
             results[name] = {Path(row["submission"]).stem: row for row in csv.DictReader(f)}
     return results
 
@@ -383,17 +447,19 @@ def test_grades_are_the_scores_worked_out_by_hand(graded, name, submission):
 
 def test_a_submission_using_course_utils_is_told_why(graded):
     message = graded["a1_metrics"]["cheating"]["message"]
-    assert "q1: AssertionError: topk_accuracy uses course_utils" in message
-    assert "q4: AssertionError: average_precision ran course_utils code" in message
+    # course_utils is not in the sandbox: q1's import fails (so topk_accuracy is never
+    # defined), q4's function fails when it runs
+    assert "q1 q1_random: NameError: topk_accuracy is not defined" in message
+    assert "q4 q4_random: ModuleNotFoundError: No module named 'course_utils'" in message
+    assert "cell 3: ModuleNotFoundError: No module named 'course_utils'" in message
 
 
-def test_a_submission_that_loops_or_is_broken_gets_zero_and_a_message(graded):
+def test_a_stray_loop_costs_its_cell_and_a_broken_file_gets_a_row(graded):
     looping = graded["looping"]["looping"]
-    assert float(looping["total"]) == 0 and "stopped after 20 s" in looping["message"]
-    assert float(looping["possible"]) == 13 and float(looping["q4"]) == 0, "points from the zip"
+    assert float(looping["total"]) == 13, looping["message"]  # the loop cell is left after 10 s
     broken = graded["a1_metrics"]["broken"]
-    assert float(broken["total"]) == 0 and "grading failed" in broken["message"]
-    assert float(broken["possible"]) == 13
+    assert float(broken["total"]) == 0 and "neither a notebook nor Python" in broken["message"]
+    assert broken["possible"] == "13.00" and broken["mode"] == "not run"
 
 
 def test_the_book_page_opens_every_assignment_from_this_repository():

@@ -17,11 +17,18 @@ from course_utils.checks import (
     check_function,
     exercise,
     feedback,
-    function_exercises,
     hint,
-    is_correct,
 )
 from course_utils.metrics import box_iou
+
+
+def is_correct(exercise_id, answer) -> bool:
+    return feedback(exercise_id, answer)[0]
+
+
+def function_exercises() -> list[str]:
+    return sorted(checks._FUNCTION_TESTS)
+
 
 # Answers worked out by hand from the sources quoted in each chapter.
 HAND_WORKED = {
@@ -330,16 +337,6 @@ def test_exactly_equal_with_fewer_decimals(records):
     assert is_correct("x-near", "0.50") and not is_correct("x-near", "0.5")
 
 
-def test_records_with_one_hash_are_checked_only_where_they_can_be(records, capsys):
-    legacy = {"question": "?", "kind": "number", "decimals": 1, "hint": "h"}
-    legacy["sha256"] = answer_hash("x-old", "10.9", decimals=1)
-    records({"x-old": legacy})
-    assert is_correct("x-old", "10.9") and is_correct("x-old", 26.2 - 15.3)
-    assert not is_correct("x-old", "10.95") and not is_correct("x-old", "11")
-    check("x-old", "10.94")
-    assert capsys.readouterr().out == "Not checked (x-old): give 10.94 with 1 decimal.\n"
-
-
 def test_text_answers(records):
     record = {"question": "?", "kind": "text", "hint": "h"}
     records({"x-text": record | {"sha256": answer_hash("x-text", "Clarifai", kind="text")}})
@@ -563,6 +560,51 @@ def test_fewer_decimals_than_asked_get_a_note_that_reveals_nothing():
     assert "0.320" not in message
     _, message = feedback("metrics-3", 0.331)
     assert "fewer decimals" not in message
+    # fewer decimals, but not a rounding of the answer (0.320...): no note
+    for wrong in (0.33, 0.4, 32, "0.31"):  # (0.3 and 0.32 are roundings of 0.3203...)
+        right, message = feedback("metrics-3", wrong)
+        assert not right and "fewer decimals" not in message, wrong
+    right, message = feedback("metrics-3", "0.32")  # the answer rounded to 2 decimals
+    assert not right and "fewer decimals" in message
+
+
+def test_exercise_returns_a_copy_that_changes_no_verdict():
+    record = exercise("timeline-1")
+    record["sha256"] = answer_hash("timeline-1", 99, decimals=1)
+    record["sha256_more"] = []
+    assert exercise("timeline-1")["sha256"] != record["sha256"]
+    assert is_correct("timeline-1", HAND_WORKED["timeline-1"]) and not is_correct("timeline-1", 99)
+
+
+def test_check_function_leaves_torchs_global_generator_alone(capsys):
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    check_function("alexnet-groups", lambda *args: 0, trials=3)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_check_function_with_an_array_answer_says_what_it_got(capsys):
+    def counts_as_array(in_channels, out_channels, kernel, groups):
+        return np.array([in_channels * out_channels * kernel * kernel // groups + out_channels])
+
+    assert check_function("alexnet-groups", counts_as_array, trials=5)  # one number: fine
+    assert not check_function("alexnet-groups", lambda *args: np.zeros(3), trials=2)
+    assert "your function returned [0., 0., 0.]" in capsys.readouterr().out
+
+
+def test_a_long_almost_number_is_refused_at_once():
+    import time
+
+    for typed in ["1" * 40_000 + "x", "1" * 40_000 + ",5x", "1" * 40_000]:
+        start = time.perf_counter()
+        right, message = feedback("timeline-2", typed)
+        assert time.perf_counter() - start < 0.5
+        assert not right and "characters long" in message
+    # the pattern itself is linear: 10,000 digits and a letter took 9 s before
+    start = time.perf_counter()
+    assert checks._PLAIN.fullmatch("1" * 10_000 + "x") is None
+    assert time.perf_counter() - start < 0.5
 
 
 def test_hash_and_function_checks_name_their_arguments():

@@ -91,9 +91,7 @@ REVIEWED = {
         "exercise",
         "feedback",
         "feedback_for_record",
-        "function_exercises",
         "hint",
-        "is_correct",
         "record_hashes",
         "record_problems",
     ),
@@ -721,7 +719,7 @@ def test_every_public_function_is_driven():
 
 #: Parameters that accept any value by design.
 KNOWN_UNDRIVEN: set[str] = {
-    # checks.check/feedback/is_correct judge whatever a student typed and never raise
+    # checks.check/feedback judge whatever a student typed and never raise
     # (the message says what was wrong); answer_hash's answers are tested in test_checks.
     "answer",
     # checks.record_problems reports what is wrong with any record, as a list, by design

@@ -20,3 +20,11 @@ def test_q2_alexnet_conv1(receptive_field):
     got = [tuple(row) for row in receptive_field(model)]
     assert got[-1] == (19, 8, -2), f"AlexNet's first pooled units see 19 pixels; got {got[-1]}"
 
+@test_case(points=0, hidden=False)
+def test_q2_dilation(receptive_field):
+    import torch
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3, dilation=2), torch.nn.Conv2d(1, 1, 3, dilation=2, padding=2))
+    want = [(5, 1, 0), (9, 1, -2)]
+    got = [tuple(row) for row in receptive_field(model)]
+    assert got == want, f'a 3-wide kernel with dilation 2 spans d * (k - 1) + 1 = 5 pixels: expected {want}, got {got}'
+
