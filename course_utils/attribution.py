@@ -8,20 +8,20 @@ same entry point ``fn(model, images, *, target, ...)`` (Grad-CAM also takes the
 function           what it computes                                 paper
 ================== ================================================ ==============================
 :func:`saliency`   the gradient of the class score w.r.t. the input  Simonyan et al. (2014), Sec. 3
-:func:`guided_backprop` the gradient with ReLUs that pass only        Springenberg et al. (2015),
-                   positive signal where the input was positive      Sec. 3.4
+:func:`guided_backprop` the gradient with ReLUs that pass only        Springenberg et al. (2015)
+                   positive signal where the input was positive
 :func:`deconvnet`  the same walk down with the deconvnet's ReLU rule Zeiler & Fergus (2014), Sec. 2.1
 :func:`grad_cam`   a layer's maps weighted by their mean gradient    Selvaraju et al. (2017), Sec. 3
-:func:`integrated_gradients` (input - baseline) times the gradient    Sundararajan et al. (2017),
-                   averaged along the straight path between them     Sec. 3, Eq. 3
-:func:`smoothgrad` the gradient averaged over noisy copies           Smilkov et al. (2017), Eq. 4
+:func:`integrated_gradients` (input - baseline) times the gradient    Sundararajan et al. (2017)
+                   averaged along the straight path between them
+:func:`smoothgrad` the gradient averaged over noisy copies           Smilkov et al. (2017)
 ================== ================================================ ==============================
 
 ``saliency``, ``guided_backprop`` and ``deconvnet`` differ only in the rule at
 each ReLU on the way down, the three rules of :mod:`course_utils.deconvnet`
 (there for one unit of a layer, here for a class score).
 
-**Testing a map: deletion and insertion** (Petsiuk et al. 2018, Sec. 4.1).
+**Testing a map: deletion and insertion** (Petsiuk et al. 2018).
 A map ranks the pixels. :func:`deletion_curve` replaces them by a ``baseline``
 in that order, most important first, and records the probability of the class
 after each step; a faithful map makes it fall fast (small area under the
@@ -54,6 +54,7 @@ Each method equals Captum's (``Saliency(abs=False)``, ``GuidedBackprop``,
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -216,7 +217,7 @@ def _gradient_with_relu_rule(model, images, target, rule: str) -> torch.Tensor:
 
 
 def guided_backprop(model: nn.Module, images: torch.Tensor, *, target) -> torch.Tensor:
-    """Guided backpropagation (Springenberg et al. 2015, Sec. 3.4 and Fig. 1).
+    """Guided backpropagation (Springenberg et al. 2015).
 
     The gradient of the class score, except at each ReLU: the signal ``g``
     coming down becomes ``relu(g) * [x > 0]`` (``x``: the ReLU's input on the way
@@ -343,7 +344,7 @@ def grad_cam(
 
 def _nodes(steps: int, method: str, device) -> tuple[torch.Tensor, torch.Tensor]:
     """Points ``alpha`` in [0, 1] and weights of the rule that approximates an integral over [0, 1]."""
-    if method == "riemann_right":  # Sundararajan et al., Eq. 3: alpha = k / m, weight 1 / m
+    if method == "riemann_right":  # Sundararajan et al., Sec. 5: alpha = k / m, weight 1 / m
         alphas = torch.arange(1, steps + 1, dtype=torch.float64) / steps
         weights = torch.full((steps,), 1 / steps, dtype=torch.float64)
     else:  # Gauss-Legendre on [-1, 1], moved to [0, 1]
@@ -362,7 +363,7 @@ def integrated_gradients(
     method: str = "gausslegendre",
     batch_size: int = 256,
 ) -> torch.Tensor:
-    """Integrated gradients (Sundararajan et al. 2017, Sec. 3, Eqs. 1 and 3).
+    """Integrated gradients (Sundararajan et al. 2017): Eq. 1 and its Riemann sum.
 
     ``IG_i(x) = (x_i - x'_i) * integral over a in [0, 1] of dF(x' + a (x - x')) / dx_i``,
     for the image ``x``, the ``baseline`` ``x'`` (the input that stands for "no
@@ -370,11 +371,11 @@ def integrated_gradients(
     ``steps`` points on the straight path from ``x'`` to ``x``:
 
     * ``"riemann_right"``: points ``a = k / steps`` for ``k = 1 .. steps``, each
-      weight ``1 / steps``: the paper's Eq. 3;
+      weight ``1 / steps``: the paper's Riemann sum (its Sec. 5);
     * ``"gausslegendre"``: Gauss-Legendre quadrature with ``steps`` nodes,
       Captum's default; exact for polynomials of degree ``2 steps - 1`` in ``a``.
 
-    *Completeness* (Sec. 3, Prop. 1): the map sums to ``F(x) - F(x')``, up to the
+    *Completeness* (Prop. 1): the map sums to ``F(x) - F(x')``, up to the
     error of the quadrature; checking that sum is how to choose ``steps``.
 
     Args:
@@ -463,12 +464,12 @@ def smoothgrad(
     generator: torch.Generator | None = None,
     batch_size: int = 256,
 ) -> torch.Tensor:
-    """SmoothGrad (Smilkov et al. 2017, Sec. 3, Eq. 4): the gradient averaged over noisy copies.
+    """SmoothGrad (Smilkov et al. 2017): the gradient averaged over noisy copies.
 
     ``(1 / n) sum_{k=1..n} dF(x + e_k) / dx`` with ``e_k ~ N(0, sigma^2)`` drawn
     independently for every pixel of every copy. The paper sets sigma through
     the *noise level* ``sigma / (x_max - x_min)``, a fraction of the image's range,
-    and found 10-20% to work well (Sec. 4.1, Fig. 3). Here ``noise`` is that
+    and found 10-20% to work well. Here ``noise`` is that
     fraction, applied to each image's own range: ``sigma_n = noise * (max - min)``
     of image ``n``.
 
@@ -554,7 +555,7 @@ def deletion_curve(
     score: str = "probability",
     batch_size: int = 512,
 ) -> Curve:
-    """The deletion metric (Petsiuk et al. 2018, Sec. 4.1): remove pixels, most important first.
+    """The deletion metric (Petsiuk et al. 2018): remove pixels, most important first.
 
     Pixels (positions; all channels of a position together) are ranked by the
     ``attribution`` summed over its channels, largest first (ties: the earlier
@@ -605,7 +606,7 @@ def insertion_curve(
     score: str = "probability",
     batch_size: int = 512,
 ) -> Curve:
-    """The insertion metric (Petsiuk et al. 2018, Sec. 4.1): put pixels back, most important first.
+    """The insertion metric (Petsiuk et al. 2018): put pixels back, most important first.
 
     The mirror of :func:`deletion_curve`: point ``k`` is the ``baseline`` with
     the first ``round(k * H * W / steps)`` pixels of the attribution's order
@@ -685,7 +686,7 @@ def _curve(model, images, attribution, target, baseline, steps, score, batch_siz
 
 
 def rank_correlation(first: torch.Tensor, second: torch.Tensor, *, absolute: bool = True):
-    """Spearman's rank correlation between two maps of each image (Adebayo et al. 2018, Sec. 3).
+    """Spearman's rank correlation between two maps of each image (Adebayo et al. 2018).
 
     Adebayo et al.'s sanity check compares a method's maps for a trained model
     and for the same model with randomised weights; a method whose maps stay
@@ -698,7 +699,9 @@ def rank_correlation(first: torch.Tensor, second: torch.Tensor, *, absolute: boo
 
     Returns:
         ``(N,)`` float64 NumPy array, one correlation per image in [-1, 1]
-        (ties get their mean rank, as ``scipy.stats.spearmanr``, which computes it).
+        (ties get their mean rank, as ``scipy.stats.spearmanr``, which computes it);
+        NaN for an image where either map is constant (e.g. all zero), which
+        ranks nothing.
 
     Example::
 
@@ -718,4 +721,6 @@ def rank_correlation(first: torch.Tensor, second: torch.Tensor, *, absolute: boo
     a, b = (m.detach().flatten(1).cpu().double().numpy() for m in (first, second))
     if absolute:
         a, b = np.abs(a), np.abs(b)
-    return np.array([stats.spearmanr(x, y).statistic for x, y in zip(a, b, strict=True)])
+    with warnings.catch_warnings():  # a constant map: no ranking, NaN (documented above)
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        return np.array([stats.spearmanr(x, y).statistic for x, y in zip(a, b, strict=True)])

@@ -369,7 +369,8 @@ def test_rank_correlation_equals_scipy():
     b[0] = b[0].round()  # ties
     ours = at.rank_correlation(a, b)
     expected = [
-        stats.spearmanr(x.abs().flatten(), y.abs().flatten()).statistic for x, y in zip(a, b, strict=True)
+        stats.spearmanr(x.abs().flatten(), y.abs().flatten()).statistic
+        for x, y in zip(a, b, strict=True)
     ]
     assert ours.tolist() == pytest.approx(expected)
     signed = at.rank_correlation(a, -a, absolute=False)
