@@ -373,6 +373,8 @@ def test_rank_correlation_equals_scipy():
         for x, y in zip(a, b, strict=True)
     ]
     assert ours.tolist() == pytest.approx(expected)
+    constant = at.rank_correlation(torch.zeros(2, 4), torch.randn(2, 4))
+    assert np.isnan(constant).all()  # an all-zero map ranks nothing
     signed = at.rank_correlation(a, -a, absolute=False)
     assert signed.tolist() == pytest.approx([-1.0] * 3)
 
