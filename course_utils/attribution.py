@@ -1,21 +1,21 @@
 """Attribution today: which input pixels does a class score depend on, and how to test the answer.
 
-Five methods that grew out of the deconvnet, one function each, each with the
+Methods that grew out of the deconvnet, one function each, each with the
 same entry point ``fn(model, images, *, target, ...)`` (Grad-CAM also takes the
 ``layer`` it reads):
 
-================== ================================================ ==============================
-function           what it computes                                 paper
-================== ================================================ ==============================
-:func:`saliency`   the gradient of the class score w.r.t. the input  Simonyan et al. (2014), Sec. 3
-:func:`guided_backprop` the gradient with ReLUs that pass only        Springenberg et al. (2015)
-                   positive signal where the input was positive
-:func:`deconvnet`  the same walk down with the deconvnet's ReLU rule Zeiler & Fergus (2014), Sec. 2.1
-:func:`grad_cam`   a layer's maps weighted by their mean gradient    Selvaraju et al. (2017), Sec. 3
-:func:`integrated_gradients` (input - baseline) times the gradient    Sundararajan et al. (2017)
-                   averaged along the straight path between them
-:func:`smoothgrad` the gradient averaged over noisy copies           Smilkov et al. (2017)
-================== ================================================ ==============================
+* :func:`saliency`: the gradient of the class score with respect to the input
+  (Simonyan et al. 2014, Sec. 3.1);
+* :func:`guided_backprop`: the same walk down, with ReLUs that pass only positive
+  signal, and only where their input was positive (Springenberg et al. 2015);
+* :func:`deconvnet`: the same walk with the deconvnet's ReLU rule, positive signal
+  wherever the ReLU was (Zeiler & Fergus 2014, Sec. 2.1);
+* :func:`grad_cam`: a layer's maps weighted by their mean gradient (Selvaraju et al.
+  2017, Eqs. 1 and 2);
+* :func:`integrated_gradients`: (input - baseline) times the gradient averaged along
+  the straight path between them (Sundararajan et al. 2017);
+* :func:`smoothgrad`: the gradient averaged over noisy copies of the input
+  (Smilkov et al. 2017).
 
 ``saliency``, ``guided_backprop`` and ``deconvnet`` differ only in the rule at
 each ReLU on the way down, the three rules of :mod:`course_utils.deconvnet`
@@ -40,7 +40,7 @@ random order is the control every map must beat.
   image, an ``(N,)`` int64 tensor, or ``None`` for each image's most probable
   class. The score is the model's raw output for that class (the logit), as in
   Captum when the model is the forward function.
-* The model is left as found (:func:`course_utils._state.model_left_as_found`):
+* The model is left as found (``course_utils._state.model_left_as_found``):
   modes, ``requires_grad``, ``.grad``, hooks and ``inplace`` flags. Gradients are
   taken with ``torch.autograd.grad``, so no ``.grad`` appears on the weights.
 * ReLUs are ``nn.ReLU`` modules; a ReLU called as ``F.relu`` inside ``forward``
@@ -55,7 +55,7 @@ Each method equals Captum's (``Saliency(abs=False)``, ``GuidedBackprop``,
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -528,7 +528,8 @@ def smoothgrad(
 # Faithfulness: deletion and insertion curves.
 
 
-class Curve(NamedTuple):
+@dataclass(frozen=True)
+class Curve:
     """A deletion or insertion curve for ``N`` images, ``K = steps + 1`` points each.
 
     Attributes:

@@ -434,9 +434,9 @@ def test_cuda_model_gives_results_on_its_device(call):
     model, images = _random_net(), _images()
     on_cpu = CALLS[call](model, images)
     on_gpu = CALLS[call](model.cuda(), images)  # CPU images go to the model's device
-    first = on_gpu[1] if isinstance(on_gpu, at.Curve) else on_gpu
+    first = on_gpu.score if isinstance(on_gpu, at.Curve) else on_gpu
     assert first.device.type == "cuda"
-    expected = on_cpu[1] if isinstance(on_cpu, at.Curve) else on_cpu
+    expected = on_cpu.score if isinstance(on_cpu, at.Curve) else on_cpu
     torch.testing.assert_close(first.cpu(), expected)
 
 
