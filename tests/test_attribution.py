@@ -501,3 +501,29 @@ def test_bad_input_names_the_argument(call, error, message):
 def test_docstring_examples():
     failures, tried = doctest.testmod(at, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tried > 5 and failures == 0
+
+
+@pytest.mark.parametrize("rule", ["deconvnet", "guided", "gradient"])
+def test_from_a_unit_the_rules_equal_chapter_8s_deconvnet(rule):
+    """Started from one unit instead of a class score, the walk is DeconvNet.project's.
+
+    A network cut after its second ReLU and flattened has the units as its "classes";
+    DeconvNet starts from the activation itself, so its projection is the activation
+    times ours (with lrn="gradient"; these networks have no normalisation anyway).
+    """
+    model = _random_net()
+    images = _images()
+    cut = nn.Sequential(*model.features, nn.Flatten()).eval()
+    channel, row, column = 5, 2, 3
+    with torch.no_grad():
+        maps = model.features(images)
+    height, width = maps.shape[-2:]
+    unit = channel * height * width + row * width + column
+    function = {"deconvnet": at.deconvnet, "guided": at.guided_backprop, "gradient": at.saliency}
+    ours = function[rule](cut, images, target=unit)
+    theirs = cu.deconvnet.DeconvNet(model, lrn="gradient").project(
+        images, "features.4", channel=channel, position=(row, column), rule=rule
+    )
+    activation = maps[:, channel, row, column].view(-1, 1, 1, 1)
+    assert (activation > 0).any()
+    torch.testing.assert_close(activation * ours, theirs)
