@@ -478,7 +478,9 @@ def smoothgrad(
     neither depends on nor disturbs other random code. All noise is drawn at
     once as ``torch.randn((N * samples, C, H, W), generator=generator)`` on the
     generator's device (image 0's copies first), then scaled and moved to the
-    model's device: the same draw order as Captum's ``NoiseTunnel``.
+    model's device: the same draw order as Captum's ``NoiseTunnel``. That noise
+    takes the memory of ``N * samples`` images; for large images, call on fewer
+    images at a time (with one generator, the draws then continue from call to call).
 
     Args:
         model, images, target: as for :func:`saliency`. ``target=None`` takes
