@@ -16,6 +16,7 @@ import torch
 from . import ablation
 from . import aliasing
 from . import architectures
+from . import attribution
 from . import augment
 from . import checks
 from . import data
@@ -45,6 +46,7 @@ __all__ = [
     "ablation",
     "aliasing",
     "architectures",
+    "attribution",
     "augment",
     "check",
     "checks",

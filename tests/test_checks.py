@@ -118,6 +118,12 @@ HAND_WORKED = {
     # course_utils/_data/degradation.csv, plain-56, mean train_accuracy over seeds 0-2 by epoch:
     # 0.124, 0.250, 0.403, 0.489, 0.557, ... (scripts/train_degradation.py)
     "after-4": 5,
+    # Attribution chapter. Trapezoids of width 0.25: 0.25 * (1/2 + 0.6 + 0.3 + 0.1 + 0/2)
+    "attribution-1": 0.25 * (1.0 / 2 + 0.6 + 0.3 + 0.1 + 0.0 / 2),
+    # IG of max(x - 1, 0) from 0 to 3: (3 - 0) * (length of the path where 3a > 1) = 3 * 2/3
+    "attribution-2": 3 * (1 - 1 / 3),
+    # Grad-CAM Eqs. 1-2: alpha = (0.5, -0.25); relu(0.5 * 2 - 0.25 * 1) at row 1, column 0
+    "attribution-3": max(0.5 * 2 + -0.25 * 1, 0),
     # Before 2012. Dalal & Triggs: 8 x 16 cells, 7 x 15 block positions of 2 x 2 x 9 numbers
     "before-1": 7 * 15 * 2 * 2 * 9,
     "before-2": (28 // 2 - 4 + 1) ** 2,  # 14 cells per side, blocks of 4 at 11 positions
