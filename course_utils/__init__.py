@@ -21,7 +21,9 @@ from . import checks
 from . import data
 from . import deconvnet
 from . import download
+from . import evolution
 from . import features
+from . import invariance
 from . import metrics
 from . import models
 from . import normalization
@@ -50,7 +52,9 @@ __all__ = [
     "data",
     "deconvnet",
     "download",
+    "evolution",
     "features",
+    "invariance",
     "metrics",
     "models",
     "normalization",
