@@ -14,9 +14,12 @@ from the seed. All of them come from the same run, which is not the run of the
 shipped ``small_zfnet.pt`` (see the script).
 
 :func:`strongest_units` finds, for every feature map of a layer, its strongest
-activation over a set of images: the unit Fig. 4 projects. :func:`response_correlation`
-measures how alike two models' maps respond over a set of images, a number for
-"this feature has stopped changing" that does not depend on one picture.
+activation over a set of images: the unit Fig. 4 projects. :func:`map_maxima`
+gives every map's strongest activation in every image, for several layers in
+one pass, and :func:`correlation` compares two such tables; together,
+:func:`response_correlation`, they measure how alike two models' maps respond
+over a set of images: a number for "this feature has stopped changing" that
+does not rest on one picture.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from .models import checkpoint_dir, small_zfnet
 __all__ = [
     "CHECKPOINTS",
     "EPOCHS",
+    "correlation",
     "history",
     "load_epoch",
+    "map_maxima",
     "response_correlation",
     "strongest_units",
 ]
@@ -180,23 +185,84 @@ def strongest_units(
     )
 
 
+def map_maxima(
+    model: nn.Module, images: torch.Tensor, layers, *, batch_size: int = 100
+) -> dict[str, torch.Tensor]:
+    """Each feature map's strongest activation in each image, for several layers in one pass.
+
+    Args:
+        model: a CNN; run in eval mode and left as found, on its device.
+        images: ``(N, C, H, W)`` float tensor.
+        layers: a submodule or dotted name, or a list of them, each with
+            ``(N, C, H, W)`` output (a flat ``(N, D)`` output counts as ``D`` maps of one value).
+        batch_size: images per forward pass (memory only).
+
+    Returns:
+        ``{dotted name: (N, maps) tensor}`` on the model's device: entry
+        ``[n, c]`` is the maximum of map ``c`` over its positions in image ``n``.
+        ``result[name].argmax(dim=0)`` is each map's strongest image (the one
+        :func:`strongest_units` finds; the first on ties).
+    """
+    _validate.module(model)
+    images = _check_images(images)
+    names = _layer_names(model, layers)
+    batch_size = _validate.integer(batch_size, "batch_size", min=1)
+    with model_left_as_found(model):
+        images = images.to(device=device_of(model), dtype=dtype_of(model))
+        found = _run(model, images, names, batch_size)[1]
+    return {
+        name: maps.flatten(2).amax(dim=2) if maps.dim() > 2 else maps
+        for name, maps in found.items()
+    }
+
+
+def correlation(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation, over the rows, between every column of ``first`` and of ``second``.
+
+    Args:
+        first, second: ``(N, C)`` and ``(N, D)`` float tensors, ``N >= 2`` (e.g.
+            two epochs' :func:`map_maxima` of one layer, over the same images).
+
+    Returns:
+        ``(C, D)`` float tensor on the CPU (computed in float64): entry ``[c, d]``
+        correlates column ``c`` of ``first`` with column ``d`` of ``second``.
+        A constant column gives NaN.
+
+    >>> x = torch.tensor([[1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
+    >>> correlation(x, -x)[0].tolist()
+    [-1.0, 0.0]
+    """
+    first = _validate.tensor(first, "first", ndim=2, shape="(N, C)", floating=True)
+    second = _validate.tensor(second, "second", ndim=2, shape="(N, D)", floating=True)
+    if len(first) != len(second) or len(first) < 2:
+        raise ValueError(
+            f"first and second must have the same number of rows, at least 2, got "
+            f"{len(first)} and {len(second)}"
+        )
+    a, b = (x.detach().double().cpu() for x in (first, second))
+    a = (a - a.mean(dim=0)) / a.std(dim=0)
+    b = (b - b.mean(dim=0)) / b.std(dim=0)
+    return (a.T @ b / (len(a) - 1)).float()
+
+
 def response_correlation(
     model: nn.Module, other: nn.Module, images: torch.Tensor, layer, *, batch_size: int = 100
 ) -> torch.Tensor:
     """How alike each feature map of ``layer`` responds in two models, over a set of images.
 
     For map ``c``, each image is summarised by the map's strongest activation
-    (its maximum over positions); the result is the Pearson correlation, over
-    the images, between the two models' summaries. 1: the map ranks the images
-    the same way (up to scale and offset) in both models; about 0: unrelated.
-    A map that is constant over the images in either model gives NaN.
+    (:func:`map_maxima`); the result is the Pearson correlation
+    (:func:`correlation`), over the images, between the two models' summaries.
+    1: the map ranks the images the same way (up to scale and offset) in both
+    models; about 0: unrelated. A map that is constant over the images in
+    either model gives NaN.
 
     Args:
         model, other: two networks with the same layer names (e.g. two epochs of
             one training run); both run in eval mode and are left as found.
-            ``other`` runs on ``model``'s device.
+            ``other`` runs on its own device.
         images: ``(N, C, H, W)`` float tensor, ``N >= 2``.
-        layer: a dotted name (looked up in both models) or a submodule of ``model``.
+        layer: a dotted name (looked up in both models).
         batch_size: images per forward pass (memory only).
 
     Returns:
@@ -215,23 +281,11 @@ def response_correlation(
     images = _check_images(images)
     if len(images) < 2:
         raise ValueError(f"images must hold at least 2 images, got {len(images)}")
-    names = _layer_names(model, layer)
-    if len(names) != 1:
-        raise ValueError(f"layer must be one submodule or dotted name, got {len(names)}")
-    _layer_names(other, names[0])
-    batch_size = _validate.integer(batch_size, "batch_size", min=1)
-    summaries = []
-    device = device_of(model)
-    for network in (model, other):
-        with model_left_as_found(network):
-            batch = images.to(device=device, dtype=dtype_of(network))
-            maps = _run(network, batch, names, batch_size)[1][names[0]]
-            summaries.append(maps.flatten(2).amax(dim=2) if maps.dim() > 2 else maps)
-    a, b = (s.double().cpu() for s in summaries)
-    if a.shape[1] != b.shape[1]:
+    name = _validate.text(layer, "layer")
+    first = map_maxima(model, images, name, batch_size=batch_size)[name]
+    second = map_maxima(other, images, name, batch_size=batch_size)[name]
+    if first.shape[1] != second.shape[1]:
         raise ValueError(
-            f"layer {names[0]!r} has {a.shape[1]} maps in model and {b.shape[1]} in other"
+            f"layer {name!r} has {first.shape[1]} maps in model and {second.shape[1]} in other"
         )
-    a = (a - a.mean(dim=0)) / a.std(dim=0)
-    b = (b - b.mean(dim=0)) / b.std(dim=0)
-    return (a.T @ b / (len(images) - 1)).float()
+    return correlation(first, second)

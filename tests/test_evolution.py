@@ -19,8 +19,10 @@ from course_utils.download import ChecksumError
 from course_utils.evolution import (
     CHECKPOINTS,
     EPOCHS,
+    correlation,
     history,
     load_epoch,
+    map_maxima,
     response_correlation,
     strongest_units,
 )
@@ -132,3 +134,15 @@ def test_response_correlation_of_a_model_with_itself_is_one_on_the_diagonal():
         response_correlation(model, model, images[:1], "1")
     with pytest.raises(ValueError, match="layer"):
         response_correlation(model, model, images, "features.9")
+
+
+def test_map_maxima_and_correlation_by_hand():
+    model = nn.Sequential(nn.Identity())
+    images = torch.tensor([[[[1.0, 5.0], [2.0, 0.0]]], [[[0.0, 0.0], [3.0, 0.0]]]])
+    maxima = map_maxima(model, images, ["0"])["0"]
+    assert maxima.tolist() == [[5.0], [3.0]]
+    x = torch.tensor([[1.0, 2.0], [2.0, 4.0], [4.0, 1.0]])
+    expected = np.corrcoef(x.numpy().T, (x**2).numpy().T)[:2, 2:]
+    np.testing.assert_allclose(correlation(x, x**2).numpy(), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="same number of rows"):
+        correlation(x, x[:2])
