@@ -1,6 +1,6 @@
 """The small ZFNet at a few moments of its training, for Zeiler & Fergus's Fig. 4.
 
-Zeiler & Fergus (2014), Sec. 4.1 "Feature Evolution during Training" and Fig. 4:
+Zeiler & Fergus (2014), Sec. 4, "Feature Evolution during Training" and Fig. 4:
 "the progression during training of the strongest activation (across all
 training examples) within a given feature map projected back to pixel space",
 for "a randomly chosen subset of features at epochs [1,2,5,10,20,30,40,64]".
@@ -16,8 +16,8 @@ shipped ``small_zfnet.pt`` (see the script).
 :func:`strongest_units` finds, for every feature map of a layer, its strongest
 activation over a set of images: the unit Fig. 4 projects. :func:`map_maxima`
 gives every map's strongest activation in every image, for several layers in
-one pass, and :func:`correlation` compares two such tables; together,
-:func:`response_correlation`, they measure how alike two models' maps respond
+one pass, and :func:`correlation` compares two such tables (both at once:
+:func:`response_correlation`); they measure how alike two models' maps respond
 over a set of images: a number for "this feature has stopped changing" that
 does not rest on one picture.
 """

@@ -1,6 +1,6 @@
 """How much a network's features change when the image is moved, scaled or turned.
 
-Zeiler & Fergus (2014), Sec. 4.1 "Feature Invariance" and Fig. 5: "5 sample
+Zeiler & Fergus (2014), Sec. 4, "Feature Invariance" and Fig. 5: "5 sample
 images being translated, rotated and scaled by varying degrees while looking at
 the changes in the feature vectors from the top and bottom layers of the model,
 relative to the untransformed feature". Fig. 5's columns are the "Euclidean

@@ -2,7 +2,7 @@
 
     python scripts/train_evolution.py
 
-Zeiler & Fergus (2014, Sec. 4.1, Fig. 4) show how the strongest features of each
+Zeiler & Fergus (2014, Sec. 4, Fig. 4) show how the strongest features of each
 layer change during training, at epochs 1, 2, 5, 10, 20, 30, 40 and 64 of their
 70. This script trains ``small_zfnet`` with the recipe of the shipped
 checkpoint (``RECIPE`` of ``scripts/train_checkpoints.py``: 12 epochs, seed 0,
@@ -16,12 +16,13 @@ not stored: ``course_utils.evolution.load_epoch(0)`` rebuilds it from the seed.
 The weights are taken inside ``after_step``, after the last step of an epoch,
 so the training is ``cu.train.fit``'s, step for step. All four checkpoints come
 from this one run, so epoch 12 is a checkpoint of its own: the script prints
-how it compares with the shipped ``small_zfnet.pt`` (on the machine and PyTorch
-version of December 2026 it is not the same bits: the shipped file was trained
-elsewhere, and the test accuracies differ by about 2 points).
+how it compares with the shipped ``small_zfnet.pt``. Run in December 2026 with
+PyTorch 2.14.1 on a 2-core CPU, it did not reproduce that file's bits (test
+accuracy 78.5% against the shipped 80.6%), while three runs of this script gave
+the same bits as each other.
 
 Then it prints the SHA-256 of each file: paste them into
-``course_utils.evolution.CHECKPOINTS``. About 2-4 minutes on a 2-core CPU.
+``course_utils.evolution.CHECKPOINTS``. About 4 minutes on a free 2-core CPU (12 on a busy one).
 """
 
 from __future__ import annotations
