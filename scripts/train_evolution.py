@@ -19,7 +19,7 @@ from this one run, so epoch 12 is a checkpoint of its own: the script prints
 how it compares with the shipped ``small_zfnet.pt``. Run in December 2026 with
 PyTorch 2.14.1 on a 2-core CPU, it did not reproduce that file's bits (test
 accuracy 78.5% against the shipped 80.6%), while three runs of this script gave
-the same bits as each other.
+the same weights, bit for bit.
 
 Then it prints the SHA-256 of each file: paste them into
 ``course_utils.evolution.CHECKPOINTS``. About 4 minutes on a free 2-core CPU (12 on a busy one).
