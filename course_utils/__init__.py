@@ -22,8 +22,10 @@ from . import checks
 from . import data
 from . import deconvnet
 from . import download
+from . import evolution
 from . import features
 from . import history_figures
+from . import invariance
 from . import metrics
 from . import models
 from . import normalization
@@ -53,8 +55,10 @@ __all__ = [
     "data",
     "deconvnet",
     "download",
+    "evolution",
     "features",
     "history_figures",
+    "invariance",
     "metrics",
     "models",
     "normalization",
