@@ -8,9 +8,9 @@ draws them:
   the human estimate and its sampling interval, and the depth of the winners'
   networks.
 * :func:`human_interval` -- the binomial interval drawn around the human estimate.
-* :func:`plot_networks_by_year` -- chapter 12: error, depth and parameters of the
+* :func:`plot_networks_by_year` -- chapter 13: error, depth and parameters of the
   landmark networks.
-* :func:`plot_degradation` -- chapter 12: training loss of plain and residual
+* :func:`plot_degradation` -- chapter 13: training loss of plain and residual
   networks by depth.
 """
 
