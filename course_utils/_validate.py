@@ -260,7 +260,7 @@ def path(value, name: str) -> Path:
 
 def submodule(model: nn.Module, layer, name: str = "layer") -> tuple[str, nn.Module]:
     """``(dotted name, submodule)`` for ``layer``, given as a submodule of ``model`` or its name."""
-    modules = dict(model.named_modules())
+    modules = dict(model.named_modules(remove_duplicate=False))  # a module used twice: both names
     if isinstance(layer, str):
         if layer not in modules or layer == "":
             some = ", ".join(list(n for n in modules if n)[:8])
