@@ -49,3 +49,15 @@ def test_numpy_integer_seed_is_the_same_seed():
     first = draws()
     cu.seed_everything(3)
     assert draws() == first
+
+
+def test_seeding_leaves_pytorch_deterministic_mode_alone():
+    # On a GPU a process-wide deterministic mode makes AdaptiveAvgPool2d's backward and
+    # MaxUnpool2d raise; seed_everything no longer switches it on.
+    before = torch.are_deterministic_algorithms_enabled()
+    cu.seed_everything(0)
+    assert torch.are_deterministic_algorithms_enabled() == before
+    with cu.seeding.deterministic_algorithms():
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    assert torch.are_deterministic_algorithms_enabled() == before
