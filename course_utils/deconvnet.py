@@ -570,7 +570,7 @@ class DeconvNet:
             raise ValueError(f"top's image column must index the {len(images)} images")
         layers = _layers_up_to(self.model, name)
         device = device_of(self.model)
-        image_index = torch.tensor(top["image"].to_numpy(dtype="int64", copy=True))
+        image_index = torch.tensor(top["image"].to_numpy(dtype="int64", copy=True), device="cpu")
         channels = torch.tensor(top["channel"].to_numpy(dtype="int64", copy=True), device=device)
         positions = torch.tensor(
             top[["row", "column"]].to_numpy(dtype="int64", copy=True), device=device
@@ -669,7 +669,7 @@ def top_activations(
             desc=f"top activations of {name}",
             disable=not progress,
         ):
-            index = torch.arange(start, min(start + batch_size, len(images)))
+            index = torch.arange(start, min(start + batch_size, len(images)), device="cpu")
             batch = _images_at(images, index).to(device)
             if best is None:
                 _check_images(model, batch)
@@ -686,8 +686,8 @@ def top_activations(
     channels = maps.shape[1]
     table = pd.DataFrame(
         {
-            "channel": torch.arange(channels).repeat_interleave(k).numpy(),
-            "rank": torch.arange(k).repeat(channels).numpy(),
+            "channel": torch.arange(channels, device="cpu").repeat_interleave(k).numpy(),
+            "rank": torch.arange(k, device="cpu").repeat(channels).numpy(),
             "image": image.numpy(),
             "row": (where // width).numpy(),
             "column": (where % width).numpy(),

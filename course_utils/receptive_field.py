@@ -582,8 +582,8 @@ def _linear_twin(model: nn.Module) -> nn.Module:
     weights 1 / fan-in and zero biases. Nothing of ``model`` is copied but its
     structure (its weights may live on the meta device).
     """
-    memo = {id(t): torch.empty(t.shape, dtype=t.dtype) for t in model.parameters()}
-    memo.update({id(t): torch.empty(t.shape, dtype=t.dtype) for t in model.buffers()})
+    memo = {id(t): torch.empty(t.shape, dtype=t.dtype, device="cpu") for t in model.parameters()}
+    memo.update({id(t): torch.empty(t.shape, dtype=t.dtype, device="cpu") for t in model.buffers()})
     twin = copy.deepcopy(model, memo)
     for parent in list(twin.modules()):
         for child_name, child in parent.named_children():
@@ -771,7 +771,7 @@ def empirical_receptive_field(
     channels, height, width = _input_shape(model, input_size)
     position, channel = _checked_unit(position, channel, empirical=True)
     twin = _linear_twin(model)
-    images = torch.ones(1, channels, height, width, requires_grad=True)
+    images = torch.ones(1, channels, height, width, device="cpu", requires_grad=True)  # the twin
     try:
         with torch.enable_grad(), _AveragePooling():
             output = _output_of(twin, name, images)

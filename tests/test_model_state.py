@@ -182,3 +182,68 @@ def test_every_model_taking_public_helper_is_driven():
                 found.add(name)
     assert found - {"DeconvNet.project", "DeconvNet.project_top"} <= driven | {"OcclusionMaps"}
     assert {"DeconvNet.project", "DeconvNet.project_top"} <= driven
+
+
+# ---------------------------------------------------------------------------
+# Any device: the helpers work where the model is, and create nothing on the CPU
+# by accident.
+
+FACTORIES = {
+    torch.arange,
+    torch.zeros,
+    torch.ones,
+    torch.full,
+    torch.empty,
+    torch.tensor,
+    torch.as_tensor,
+    torch.eye,
+    torch.linspace,
+    torch.randperm,
+    torch.rand,
+    torch.randn,
+}
+
+
+class _FactoriesWithoutDevice(torch.overrides.TorchFunctionMode):
+    """Records factory calls made from course_utils without a ``device=`` argument."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in FACTORIES and "device" not in kwargs:
+            import inspect
+
+            caller = inspect.stack()[1]
+            if "course_utils" in caller.filename and "_validate" not in caller.filename:
+                self.calls.append(f"{caller.filename.split('/')[-1]}:{caller.lineno}")
+        return func(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(HELPERS))
+def test_no_tensor_is_created_without_a_device(name, data):
+    # On the CPU a forgotten device= goes unnoticed; on a GPU it is a crash or a copy.
+    model = _model()
+    with _FactoriesWithoutDevice() as mode:
+        HELPERS[name](model, data)
+    assert mode.calls == [], f"{name}: factory calls without device= at {mode.calls}"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("name", sorted(HELPERS))
+def test_helpers_run_on_a_gpu_and_answer_there(name, data):
+    model = _model().cuda()
+    before = _snapshot(model)
+    result = HELPERS[name](model, data)
+    _assert_same(before, _snapshot(model))
+    if isinstance(result, torch.Tensor) and name != "empirical_receptive_field":
+        assert result.is_cuda, f"{name} answered on {result.device}"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fit_runs_on_a_gpu(data):
+    model = _model().cuda()
+    cu.train.fit(model, data, epochs=1, batch_size=12)
+    assert all(p.is_cuda for p in model.parameters())
