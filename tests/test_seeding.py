@@ -61,3 +61,12 @@ def test_seeding_leaves_pytorch_deterministic_mode_alone():
         assert torch.are_deterministic_algorithms_enabled()
         assert torch.is_deterministic_algorithms_warn_only_enabled()
     assert torch.are_deterministic_algorithms_enabled() == before
+
+
+def test_setup_notebook_sets_the_device_to_use():
+    threads = torch.get_num_threads()
+    try:
+        assert cu.setup_notebook(seed=0) is None  # prints nothing in a chapter
+    finally:
+        torch.set_num_threads(threads)
+    assert cu.DEVICE.type == ("cuda" if torch.cuda.is_available() else "cpu")
