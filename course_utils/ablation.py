@@ -202,6 +202,14 @@ def feature_map_drops(
         ``accuracy`` (fraction in [0, 1] with that map zeroed) and ``drop``
         (accuracy of the intact model minus it; negative when silencing the map
         helps), sorted by channel.
+
+    Example:
+        >>> import dataclasses, course_utils as cu
+        >>> model = cu.models.load_pretrained("small_alexnet")
+        >>> test = cu.data.load_fashion_mnist("test", verbose=False)
+        >>> few = dataclasses.replace(test, images=test.images[:50], labels=test.labels[:50])
+        >>> list(feature_map_drops(model, few, "features.12", channels=[0, 1]).columns)
+        ['channel', 'accuracy', 'drop']
     """
     _validate.module(model)
     name, module = _validate.submodule(model, layer)

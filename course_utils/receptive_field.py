@@ -459,6 +459,14 @@ def receptive_field(model: nn.Module, input_size: int | tuple[int, ...]) -> pd.D
         ValueError: a layer or operation the rules do not cover (named), paths with
             different strides meeting, or an input too small for the model (naming the
             layer that failed).
+
+    Example:
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3, padding=1), torch.nn.MaxPool2d(2))
+        >>> receptive_field(net, 16)
+          name  size  stride  start
+        0    0     3       1     -1
+        1    1     4       2     -1
     """
     _validate.module(model)
     if not any(model.children()):
