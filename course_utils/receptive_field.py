@@ -293,6 +293,7 @@ class _Tracker(TorchFunctionMode):
         # id -> per axis, the (first, last) input pixel that some unit of the tensor sees
         # through every layer before it (a floor-mode pooling drops pixels for good).
         self.seen = {id(image): tuple((0, n - 1) for n in self.length)}
+        self.branches = {}  # id -> the fields of the concatenated branches, in channel order
         self.rows = []  # (name, output, its fields), in the order the modules finish
         self.running = []  # names of the modules running now, innermost last
         self.in_layer = 0  # > 0 while a layer (a module without submodules) runs
@@ -326,6 +327,8 @@ class _Tracker(TorchFunctionMode):
             if x:
                 fields = _layer_fields(module, name, self.field(x[0]), x[0], out, self.length)
                 self.track(out, fields, x[:1])
+                if isinstance(module, _POINTWISE) and id(x[0]) in self.branches:
+                    self.branches[id(out)] = self.branches[id(x[0])]
         if id(out) in self.fields:
             self.rows.append((name, out, self.field(out), self.seen[id(out)]))
         self.running.pop()
@@ -386,6 +389,12 @@ class _Tracker(TorchFunctionMode):
             func is torch.cat and kwargs.get("dim", args[1] if len(args) > 1 else 0) in spatial_dims
         )
         everything_seen = all(f.stride == 0 for fs in fields for f in fs)
+        if func is torch.cat and not concatenates_positions and len(inputs) > 1:
+            # Channels side by side: each keeps its own branch's field (GoogLeNet).
+            self.branches[id(out)] = [self.branches.get(id(t), [self.field(t)]) for t in inputs]
+            self.branches[id(out)] = [f for group in self.branches[id(out)] for f in group]
+        elif len(inputs) == 1 and id(inputs[0]) in self.branches and func in _ELEMENTWISE:
+            self.branches[id(out)] = self.branches[id(inputs[0])]  # F.relu after the concatenation
         if (func in _ELEMENTWISE and not concatenates_positions) or everything_seen:
             units = [_spatial(t) for t in inputs]
             return tuple(
@@ -418,7 +427,9 @@ def _input_shape(model: nn.Module, input_size) -> tuple[int, int, int]:
     return first.in_channels, height, width
 
 
-def receptive_field(model: nn.Module, input_size: int | tuple[int, ...]) -> pd.DataFrame:
+def receptive_field(
+    model: nn.Module, input_size: int | tuple[int, ...], *, branches: bool = False
+) -> pd.DataFrame:
     """The analytic receptive field of every layer: size, stride and start, in input pixels.
 
     Araujo, Norris & Sim (2019), "Computing Receptive Fields of Convolutional Neural
@@ -455,6 +466,13 @@ def receptive_field(model: nn.Module, input_size: int | tuple[int, ...]) -> pd.D
         28 is that of ``small_alexnet().features`` at 64; one resized pixel is
         28/64 of an original pixel.
 
+        With ``branches=True``, a column ``branch_sizes``: for a row whose output
+        concatenates branches along the channels (GoogLeNet's Inception blocks), the
+        ``size`` of each branch's field, in channel order (a unit of a 1x1 branch sees
+        less than the ``size`` column, which is the union); elsewhere the row's ``size``
+        alone. Always a tuple of ints. (Where paths *add*, as in ResNet, every
+        channel sees the union, and so does ``size``.)
+
     Raises:
         ValueError: a layer or operation the rules do not cover (named), paths with
             different strides meeting, or an input too small for the model (naming the
@@ -469,6 +487,7 @@ def receptive_field(model: nn.Module, input_size: int | tuple[int, ...]) -> pd.D
         1    1     4       2     -1
     """
     _validate.module(model)
+    branches = _validate.flag(branches, "branches")
     if not any(model.children()):
         raise ValueError(
             f"model must be a network of layers (e.g. an nn.Sequential), got a single "
@@ -495,7 +514,7 @@ def receptive_field(model: nn.Module, input_size: int | tuple[int, ...]) -> pd.D
                 f"input_size {(height, width)} does not fit the model (too small?): "
                 f"{where}{kind} failed with: {str(error).splitlines()[0]}"
             ) from error
-    rows = [(name, out, fields, seen) for name, out, fields, seen in tracker.rows]
+    rows = list(tracker.rows)
     last = tracker.rows[-1] if tracker.rows else None
     if last is None or last[1] is not output or last[2] != tracker.field(output):
         # the forward did more after its last module
@@ -515,6 +534,11 @@ def receptive_field(model: nn.Module, input_size: int | tuple[int, ...]) -> pd.D
             for name, _, (h, w), _ in rows
         ]
     )
+    if branches:
+        table["branch_sizes"] = [
+            tuple(int(f[0].size) for f in tracker.branches.get(id(out), [fields]))
+            for _, out, fields, _ in rows
+        ]
     table.attrs["input_size"] = tracker.length
     # Per name (its last call): the size of its map, and the input pixels its units
     # see at all (first, last) per axis: what field_box checks and clips to.

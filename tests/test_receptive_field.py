@@ -475,3 +475,28 @@ def test_input_size_in_hwc_order_is_named():
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU())
     with pytest.raises(ValueError, match=r"^input_size must be \(C, H, W\).*H, W, C order"):
         receptive_field(model, (64, 64, 1))
+
+
+def test_branch_sizes_of_an_inception_block_equal_per_channel_gradients():
+    # Issue 19: where branches concatenate, each channel keeps its own branch's field;
+    # the union (``size``) is what the 3x3 branches see, not the 1x1 branch.
+    with torch.device("meta"):
+        model = torchvision.models.googlenet(init_weights=False, aux_logits=False)
+    table = receptive_field(model, 128, branches=True).set_index("name")
+    sizes = table.loc["inception3a", "branch_sizes"]
+    block = model.inception3a
+    widths = [
+        block.branch1.conv.out_channels,
+        block.branch2[1].conv.out_channels,
+        block.branch3[1].conv.out_channels,
+        block.branch4[1].conv.out_channels,
+    ]
+    firsts = [sum(widths[:i]) for i in range(4)]
+    measured = []
+    for channel in firsts:
+        mask = empirical_receptive_field(model, 128, "inception3a", channel=channel)
+        box = measured_box(mask)
+        measured.append(box[2] - box[0])
+    assert list(sizes) == measured
+    assert sizes[0] < table.loc["inception3a", "size"] == max(sizes)
+    assert table.loc["conv1.conv", "branch_sizes"] == (table.loc["conv1.conv", "size"],)
