@@ -207,6 +207,29 @@ class OcclusionMaps:
     cols: list[int]
     window: tuple[int, int]
 
+    def __post_init__(self):
+        # A public constructor: its fields are checked once, here (occlusion_maps's own
+        # results pass trivially).
+        _validate.tensor(self.activation, "activation", ndim=3, shape="(N, R, S)")
+        n, r, s = self.activation.shape
+        shapes = {
+            "probability": (n, r, s),
+            "label": (n, r, s),
+            "channel": (n,),
+            "target": (n,),
+            "unoccluded_activation": (n,),
+            "unoccluded_probability": (n,),
+            "unoccluded": (n,),
+        }
+        for name, shape in shapes.items():
+            if _validate.tensor(getattr(self, name), name, nonempty=False).shape != shape:
+                raise ValueError(f"{name} must have shape {shape} (from activation's (N, R, S))")
+        for name, length in (("rows", r), ("cols", s)):
+            starts = _validate.items(getattr(self, name), name, _validate.integer, "a list of ints")
+            if len(starts) != length:
+                raise ValueError(f"{name} must hold {length} starts (from activation's shape)")
+        _validate.pair(self.window, "window")
+
 
 @torch.no_grad()
 def occlusion_maps(

@@ -214,7 +214,7 @@ def draw_box(ax: plt.Axes, box: Sequence[float], color: str, label: str | None =
 
 
 def occlusion_panels(
-    maps,
+    maps: OcclusionMaps,
     pictures: torch.Tensor | np.ndarray,
     class_names: Sequence[str],
     *,

@@ -522,7 +522,7 @@ def bad_values(module: str, function: str, param: inspect.Parameter) -> list:
         return [*none, "abc", 5]
     if "tuple[int" in hint or "list[int" in hint:
         return [*none, "abc", (2.5, 3), (True, 2)]
-    if hint == "int | str":  # a class index or a name
+    if hint in ("int | str", "int | str | None"):  # a class index or a name ("all")
         return [*none, 2.5, True]
     if hint in ("bool", "bool | None"):
         return [*none, "no", 2]
