@@ -104,6 +104,11 @@ def rectify(signal: torch.Tensor, forward_input: torch.Tensor, rule: str) -> tor
             f"got {tuple(forward_input.shape)}"
         )
     _validate.one_of(rule, "rule", RULES)
+    return _rectify(signal, forward_input, rule)
+
+
+def _rectify(signal: torch.Tensor, forward_input: torch.Tensor, rule: str) -> torch.Tensor:
+    """:func:`rectify` without the checks (the way down calls it once per ReLU)."""
     if rule == "deconvnet":
         return F.relu(signal)
     passed = forward_input > 0
@@ -221,7 +226,7 @@ def _project_down(layers, records, top, image_index, channels, positions, rule, 
             cols = switches % size[1] - offset[:, 1, None, None, None]  # the window there
             signal = unpool(signal, torch.where(here[1], rows * below[1] + cols, 0), below)
         elif isinstance(layer, nn.ReLU):  # (ii) rectify
-            signal = rectify(signal, _crop(record, image_index, here), rule)
+            signal = _rectify(signal, _crop(record, image_index, here), rule)
         elif isinstance(layer, nn.Conv2d):  # (iii) filter with the transposed filters
             signal = F.conv_transpose2d(
                 signal,
@@ -500,8 +505,7 @@ class DeconvNet:
         name, module = _validate.submodule(self.model, layer, "layer")
         if channel is not None:
             channel = _validate.integer(channel, "channel", min=0)
-        if position is not None and position != "centre":
-            position = _validate.pair(position, "position", min=0)
+        position = _validate.position(position)
         rule = _validate.one_of(rule, "rule", RULES)
         layers = _layers_up_to(self.model, name)
         with model_left_as_found(self.model):

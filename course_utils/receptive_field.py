@@ -672,11 +672,12 @@ def _checked_unit(position, channel, *, empirical: bool = False):
             "position must be (row, column) or 'centre': the empirical field runs on a twin "
             "of the model whose units are all alike, so it has no strongest unit"
         )
-    if position is not None and position != "centre":
-        position = _validate.pair(position, "position", min=0)
+    position = _validate.position(position)
     if channel is None and empirical:
         raise ValueError("channel must be an int or 'all' for the empirical field")
-    if channel is not None and channel != "all":
+    if isinstance(channel, str) and channel != "all":
+        raise ValueError(f"channel must be an int, 'all' or None, got {channel!r}")
+    if channel is not None and not isinstance(channel, str):
         channel = _validate.integer(channel, "channel", min=0)
     return position, channel
 

@@ -443,3 +443,17 @@ def test_project_top_refuses_a_table_of_another_layer():
 def test_images_the_model_cannot_take_are_refused_clearly(images, message):
     with pytest.raises(ValueError, match=f"^images.*{message}"):
         DeconvNet(_random_net()).project(images, "3")
+
+
+def test_a_pandas_row_is_a_position():
+    # Issue 24: a (row, column) pandas row gave "position must be an int".
+    net, images = _random_net(), _images()
+    top = top_activations(net, images, "3", k=1)
+    unit = top.iloc[0]
+    from_row = DeconvNet(net).project(
+        images, "3", channel=int(unit["channel"]), position=unit[["row", "column"]]
+    )
+    from_tuple = DeconvNet(net).project(
+        images, "3", channel=int(unit["channel"]), position=(int(unit["row"]), int(unit["column"]))
+    )
+    assert torch.equal(from_row, from_tuple)
