@@ -266,7 +266,6 @@ def write_idx(path, array: np.ndarray):
 
 def small_model():
     cu.seed_everything(0)
-    torch.use_deterministic_algorithms(False)
     return cu.models.small_zfnet().eval()
 
 
