@@ -41,7 +41,18 @@ true Jacobian (transposed) instead, which is what autograd and Captum do; with
 itself, if that is an ``nn.Sequential``), and every layer before it must be a
 ``Conv2d`` (any stride, padding, dilation or groups), ``ReLU``, ``MaxPool2d``
 (overlapping windows, padding, ``ceil_mode``) or a local response
-normalisation; anything else raises a ``TypeError`` naming the layer.
+normalisation; anything else raises a ``TypeError`` naming the layer. A module
+listed twice (one ``nn.ReLU`` used after two convolutions) is followed at each
+place it runs. Before projecting, one image goes up both ways, through the model
+itself and layer by layer through ``features``; if the two disagree at the layer
+(the model's ``forward`` does something between the layers, such as ``F.relu``),
+the call is refused with a ``ValueError`` rather than answering about another
+network.
+
+**Which unit.** ``channel`` and ``position`` choose it; ``None`` means "the
+strongest": the argmax of the *rectified* activation, per image, as the paper
+projects the activations after the ReLU. The signal starts as that rectified
+activation, so a unit that is not positive projects to zeros (with a warning).
 
 **Only the receptive field is computed.** A unit at one position of its map
 sees only a window of the map below (its receptive field there), and the signal
