@@ -53,6 +53,7 @@ __all__ = [
     "check",
     "checks",
     "data",
+    "DEVICE",
     "deconvnet",
     "download",
     "evolution",
@@ -77,17 +78,30 @@ __all__ = [
 ]
 
 
+#: The device chapters put their models on: set by :func:`setup_notebook` (a GPU when
+#: there is one, as on Colab; the CPU otherwise).
+DEVICE = torch.device("cpu")
+
+
 def setup_notebook(seed: int = 0) -> None:
     """Start a chapter: seed every random generator, use one CPU thread, set the figure style.
 
     Tables show their text columns in full (pandas would cut them at 50 characters).
+
+    Sets ``course_utils.DEVICE``, the device to run models on (``model.to(cu.DEVICE)``):
+    ``cuda`` when PyTorch sees a GPU (Colab), the CPU otherwise. (It returns nothing,
+    so that the call does not print a line in every chapter.) Every helper of
+    ``course_utils`` works on whatever device the model is on. The recorded outputs
+    of the book come from the CPU; on a GPU, numbers may differ in the last digits.
 
     One thread: the course's networks are so small that PyTorch's threads cost
     more than they save (up to ten times slower on a busy 2-core machine), and a
     single thread removes one source of run-to-run and machine-to-machine differences (the
     order in which threads add up floating-point sums).
     """
+    global DEVICE
     seed_everything(seed)
     torch.set_num_threads(1)
     plotting.use_course_style()
     pandas.set_option("display.max_colwidth", None)
+    DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -155,7 +155,14 @@ def table(value, name: str, columns, maker: str) -> pd.DataFrame:
 
 
 def pair(value, name: str, *, min: int = 1) -> tuple[int, int]:
-    """An int or a ``(height, width)`` pair of ints, each ``>= min``, as a pair."""
+    """An int or a ``(height, width)`` pair of ints, each ``>= min``, as a pair.
+
+    A pair may also be a pandas row, a NumPy array or a tensor of two integers (e.g.
+    ``top.loc[0, ["row", "column"]]``).
+    """
+    if isinstance(value, pd.Series | np.ndarray | torch.Tensor) and value.ndim == 1:
+        # a table's row holds its ints as floats when other columns are floats
+        value = [int(v) if isinstance(v, float) and v.is_integer() else v for v in value.tolist()]
     if isinstance(value, Sequence) and not isinstance(value, str):
         if len(value) != 2:
             raise ValueError(
@@ -164,6 +171,15 @@ def pair(value, name: str, *, min: int = 1) -> tuple[int, int]:
         return tuple(integer(v, name, min=min) for v in value)
     value = integer(value, name, min=min)
     return value, value
+
+
+def position(value, name: str = "position"):
+    """A unit's position: ``None`` (the strongest), ``"centre"``, or a ``(row, column)`` pair."""
+    if value is None or (isinstance(value, str) and value == "centre"):
+        return value
+    if isinstance(value, str):
+        raise ValueError(f"{name} must be (row, column), 'centre' or None, got {_shown(value)}")
+    return pair(value, name, min=0)
 
 
 def module(value, name: str = "model") -> nn.Module:
@@ -260,7 +276,7 @@ def path(value, name: str) -> Path:
 
 def submodule(model: nn.Module, layer, name: str = "layer") -> tuple[str, nn.Module]:
     """``(dotted name, submodule)`` for ``layer``, given as a submodule of ``model`` or its name."""
-    modules = dict(model.named_modules())
+    modules = dict(model.named_modules(remove_duplicate=False))  # a module used twice: both names
     if isinstance(layer, str):
         if layer not in modules or layer == "":
             some = ", ".join(list(n for n in modules if n)[:8])

@@ -38,6 +38,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import _validate
+from ._state import device_of, model_left_as_found
+from .data import ImageSet
 from .train import evaluate
 
 __all__ = [
@@ -111,9 +113,10 @@ def replace_layers(model: nn.Module, replacements: Mapping) -> nn.Module:
     Args:
         model: any ``torch.nn.Module``; it is deep-copied, never changed.
         replacements: ``{layer: new_module}``, where ``layer`` is a submodule of
-            ``model`` or its dotted name. The new modules are put in the copy as
-            they are (not copied), so they may be freshly initialised layers of
-            another size; the other layers keep ``model``'s weights.
+            ``model`` or its dotted name. Copies of the new modules go into the copy
+            of the model (so nothing of ``model`` is shared with the result, even
+            when a new module is one of ``model``'s own); they may be freshly
+            initialised layers of another size; the other layers keep ``model``'s weights.
 
     Returns:
         The modified copy, in ``model``'s train/eval mode.
@@ -132,8 +135,10 @@ def replace_layers(model: nn.Module, replacements: Mapping) -> nn.Module:
     for layer, new in replacements.items():
         name, _ = _validate.submodule(model, layer, "replacements")
         names[name] = _validate.module(new, f"replacements[{name!r}]")
-    result = copy.deepcopy(model)
-    for name, new in names.items():
+    # One deepcopy of the model and the new modules together: a new module that is
+    # (or holds) one of the model's own is copied too, never shared with the original.
+    result, news = copy.deepcopy((model, list(names.values())))
+    for name, new in zip(names, news, strict=True):
         parent, _, child = name.rpartition(".")
         setattr(result.get_submodule(parent), child, new)
     return result
@@ -165,32 +170,28 @@ def remove_layers(model: nn.Module, layers: Sequence[str | nn.Module]) -> nn.Mod
 def _output_channels(model: nn.Module, module: nn.Module, images: torch.Tensor) -> int:
     """``C`` of ``module``'s ``(N, C, ...)`` output, from one forward pass in eval mode."""
     sizes = []
-    handle = module.register_forward_hook(lambda _m, _i, output: sizes.append(output.shape[1]))
-    was_training = model.training
-    try:
-        model.eval()(images)
-    finally:
-        handle.remove()
-        model.train(was_training)
+    with model_left_as_found(model):
+        module.register_forward_hook(lambda _m, _i, output: sizes.append(output.shape[1]))
+        model(images)
     return sizes[0]
 
 
 def feature_map_drops(
     model: nn.Module,
-    layer: str | nn.Module,
     dataset,
+    layer: str | nn.Module,
     *,
     channels: int | Sequence[int] | torch.Tensor | None = None,
     k: int = 1,
     batch_size: int = 250,
-    progress: bool = True,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Zero each feature map of ``layer`` alone and measure the top-``k`` accuracy it costs.
 
     Args:
         model: a classifier, e.g. :func:`course_utils.models.load_pretrained`.
-        layer: a submodule of ``model`` (or its dotted name) whose output is ``(N, C, ...)``.
         dataset: an :class:`course_utils.data.ImageSet` to measure accuracy on.
+        layer: a submodule of ``model`` (or its dotted name) whose output is ``(N, C, ...)``.
         channels: the maps to try, one at a time (default: all ``C``).
         k: top-``k`` accuracy (:func:`course_utils.metrics.topk_accuracy`).
         batch_size: images per forward pass (memory only).
@@ -201,6 +202,14 @@ def feature_map_drops(
         ``accuracy`` (fraction in [0, 1] with that map zeroed) and ``drop``
         (accuracy of the intact model minus it; negative when silencing the map
         helps), sorted by channel.
+
+    Example:
+        >>> import dataclasses, course_utils as cu
+        >>> model = cu.models.load_pretrained("small_alexnet")
+        >>> test = cu.data.load_fashion_mnist("test", verbose=False)
+        >>> few = dataclasses.replace(test, images=test.images[:50], labels=test.labels[:50])
+        >>> list(feature_map_drops(model, few, "features.12", channels=[0, 1]).columns)
+        ['channel', 'accuracy', 'drop']
     """
     _validate.module(model)
     name, module = _validate.submodule(model, layer)
@@ -208,9 +217,16 @@ def feature_map_drops(
     progress = _validate.flag(progress, "progress")
     if channels is not None:
         channels = _channels(channels)
-    intact = evaluate(model, dataset, k=k, batch_size=batch_size)  # checks dataset too
+    batch_size = _validate.integer(batch_size, "batch_size", min=1)
+    _validate.instance(dataset, "dataset", ImageSet, "an ImageSet (e.g. from load_fashion_mnist)")
+    count = _output_channels(model, module, dataset.tensors()[0][:1].to(device_of(model)))
     if channels is None:
-        channels = list(range(_output_channels(model, module, dataset.tensors()[0][:1])))
+        channels = list(range(count))
+    elif max(channels) >= count:
+        raise ValueError(
+            f"channels must be below the {count} channels of {name!r}, got {max(channels)}"
+        )
+    intact = evaluate(model, dataset, k=k, batch_size=batch_size)
     rows = []
     for channel in tqdm(channels, desc=f"zeroing maps of {name}", disable=not progress):
         with zero_feature_maps(model, name, channel):

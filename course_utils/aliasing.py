@@ -82,7 +82,7 @@ def energy_above(power: torch.Tensor, cutoff: float) -> torch.Tensor:
     total = power.sum(dim=(-2, -1))
     if (total <= 0).any():
         raise ValueError("power must have some energy in every spectrum (one sums to zero)")
-    freqs = spectrum_frequencies(power.shape[-1]).abs()
+    freqs = spectrum_frequencies(power.shape[-1]).abs().to(power.device)
     outside = torch.maximum(freqs[:, None], freqs[None, :]) > cutoff
     return (power * outside).sum(dim=(-2, -1)) / total
 
@@ -113,9 +113,11 @@ def first_layer_aliasing(model: SmallNet, images: torch.Tensor) -> float:
     if images.shape[1] != 1:
         raise ValueError(f"images must have 1 channel, got shape {tuple(images.shape)}")
     conv = model.features[0]
-    power = torch.zeros(model.input_size, model.input_size, dtype=torch.float64)
+    device = conv.weight.device
+    power = torch.zeros(model.input_size, model.input_size, dtype=torch.float64, device=device)
     for chunk in images.split(16):  # 16 images at a time keeps memory small
-        responses = F.conv2d(model.resize(chunk), conv.weight, padding=conv.kernel_size[0] // 2)
+        chunk = model.resize(chunk.to(device))
+        responses = F.conv2d(chunk, conv.weight.detach(), padding=conv.kernel_size[0] // 2)
         responses = responses.double() - responses.double().mean(dim=(-2, -1), keepdim=True)
         power += torch.fft.fft2(responses).abs().pow(2).sum(dim=(0, 1))
     return float(energy_above(torch.fft.fftshift(power), 0.5 / conv.stride[0]))
@@ -135,7 +137,7 @@ def aliased_fraction(maps: torch.Tensor, stride: int) -> float:
     """
     _validate.tensor(maps, "maps", ndim=4, shape="(N, C, H, W)", floating=True, finite=True)
     stride = _validate.integer(stride, "stride", min=1)
-    power = torch.zeros(maps.shape[-2:], dtype=torch.float64)
+    power = torch.zeros(maps.shape[-2:], dtype=torch.float64, device=maps.device)
     for chunk in maps.split(16):  # 16 images at a time keeps memory small
         chunk = chunk.double() - chunk.double().mean(dim=(-2, -1), keepdim=True)
         power += torch.fft.fft2(chunk).abs().pow(2).sum(dim=(0, 1))

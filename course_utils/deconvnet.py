@@ -41,7 +41,18 @@ true Jacobian (transposed) instead, which is what autograd and Captum do; with
 itself, if that is an ``nn.Sequential``), and every layer before it must be a
 ``Conv2d`` (any stride, padding, dilation or groups), ``ReLU``, ``MaxPool2d``
 (overlapping windows, padding, ``ceil_mode``) or a local response
-normalisation; anything else raises a ``TypeError`` naming the layer.
+normalisation; anything else raises a ``TypeError`` naming the layer. A module
+listed twice (one ``nn.ReLU`` used after two convolutions) is followed at each
+place it runs. Before projecting, one image goes up both ways, through the model
+itself and layer by layer through ``features``; if the two disagree at the layer
+(the model's ``forward`` does something between the layers, such as ``F.relu``),
+the call is refused with a ``ValueError`` rather than answering about another
+network.
+
+**Which unit.** ``channel`` and ``position`` choose it; ``None`` means "the
+strongest": the argmax of the *rectified* activation, per image, as the paper
+projects the activations after the ReLU. The signal starts as that rectified
+activation, so a unit that is not positive projects to zeros (with a warning).
 
 **Only the receptive field is computed.** A unit at one position of its map
 sees only a window of the map below (its receptive field there), and the signal
@@ -58,6 +69,8 @@ each cut from its own image's recorded maps.
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -67,6 +80,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from . import _validate
+from ._state import device_of, dtype_of, model_left_as_found
 from .models import SmallNet
 from .normalization import LocalResponseNorm
 from .unpooling import max_pool_with_switches, unpool
@@ -101,6 +115,11 @@ def rectify(signal: torch.Tensor, forward_input: torch.Tensor, rule: str) -> tor
             f"got {tuple(forward_input.shape)}"
         )
     _validate.one_of(rule, "rule", RULES)
+    return _rectify(signal, forward_input, rule)
+
+
+def _rectify(signal: torch.Tensor, forward_input: torch.Tensor, rule: str) -> torch.Tensor:
+    """:func:`rectify` without the checks (the way down calls it once per ReLU)."""
     if rule == "deconvnet":
         return F.relu(signal)
     passed = forward_input > 0
@@ -124,19 +143,26 @@ def _layers_up_to(model: nn.Module, name: str) -> list[tuple[str, nn.Module]]:
         raise ValueError(f"layer {name!r} must be in model.features (or model an nn.Sequential)")
     path = [] if parts else [(name, container)]
     for depth, part in enumerate(parts):  # everything before the layer, and the layer
-        names = [child for child, _ in container.named_children()]
+        names = list(container._modules)  # a module used twice is listed twice
         path += [
-            (prefix + child, container.get_submodule(child))
-            for child in names[: names.index(part) + 1]
+            (prefix + child, container._modules[child]) for child in names[: names.index(part) + 1]
         ]
         if depth < len(parts) - 1:
             container, prefix = path.pop()[1], prefix + part + "."
             if not isinstance(container, nn.Sequential):
                 raise ValueError(f"layer {name!r} must sit in nn.Sequential blocks")
+    for where, module in path:
+        for sub, inner in module.named_modules(remove_duplicate=False):
+            if list(inner.children()) and not isinstance(inner, nn.Sequential):
+                raise TypeError(
+                    f"layer {name!r}: the deconvnet follows nn.Sequential blocks only; "
+                    f"{f'{where}.{sub}'.strip('.')!r} is a {type(inner).__name__} whose forward "
+                    "it cannot see"
+                )
     layers = [
         (f"{top}.{sub}".strip("."), leaf)
         for top, module in path
-        for sub, leaf in module.named_modules()
+        for sub, leaf in module.named_modules(remove_duplicate=False)
         if not list(leaf.children())
     ]
     for where, layer in layers:
@@ -195,22 +221,23 @@ def _project_down(layers, records, top, image_index, channels, positions, rule, 
     """
     # Keep only the chosen activation: a 1x1 window at the unit's position, all
     # channels zero but the unit's own, which holds its activation.
-    units = torch.arange(len(channels))
+    units = torch.arange(len(channels), device=top.device)
     signal = top.new_zeros(len(channels), top.shape[1], 1, 1)
-    signal[units, channels, 0, 0] = top[image_index, channels, positions[:, 0], positions[:, 1]]
+    chosen = top[image_index, channels, positions[:, 0], positions[:, 1]]
+    signal[units, channels, 0, 0] = F.relu(chosen)  # the paper projects rectified activations
     offset, above = positions, tuple(top.shape[-2:])
     for (_, layer), (size, record) in zip(reversed(layers), reversed(records), strict=True):
         here = _window(offset, signal.shape[-2:], above)  # the window in the layer's output
         if isinstance(layer, nn.MaxPool2d):  # (i) unpool with the switches
             (kh, kw), (sh, sw) = _pair(layer.kernel_size), _pair(layer.stride)
-            offset = offset * torch.tensor((sh, sw)) - torch.tensor(_pair(layer.padding))
+            offset = offset * offset.new_tensor((sh, sw)) - offset.new_tensor(_pair(layer.padding))
             below = ((signal.shape[-2] - 1) * sh + kh, (signal.shape[-1] - 1) * sw + kw)
             switches = _crop(record, image_index, here)  # they index the whole map below:
             rows = switches // size[1] - offset[:, 0, None, None, None]  # make them index
             cols = switches % size[1] - offset[:, 1, None, None, None]  # the window there
             signal = unpool(signal, torch.where(here[1], rows * below[1] + cols, 0), below)
         elif isinstance(layer, nn.ReLU):  # (ii) rectify
-            signal = rectify(signal, _crop(record, image_index, here), rule)
+            signal = _rectify(signal, _crop(record, image_index, here), rule)
         elif isinstance(layer, nn.Conv2d):  # (iii) filter with the transposed filters
             signal = F.conv_transpose2d(
                 signal,
@@ -219,7 +246,7 @@ def _project_down(layers, records, top, image_index, channels, positions, rule, 
                 dilation=layer.dilation,
                 groups=layer.groups,
             )
-            offset = offset * torch.tensor(layer.stride) - torch.tensor(layer.padding)
+            offset = offset * offset.new_tensor(layer.stride) - offset.new_tensor(layer.padding)
             signal = torch.where(_window(offset, signal.shape[-2:], size)[1], signal, 0)
         elif lrn == "gradient":  # normalisation: its Jacobian, transposed
             x = _crop(record, image_index, here).requires_grad_()
@@ -242,8 +269,8 @@ def _window(offset: torch.Tensor, size: tuple[int, int], map_size: tuple[int, in
     negative or past its edge. Returns ``(B, h * w)`` indices (0 outside the map) and
     a ``(B, 1, h, w)`` boolean mask of the positions inside it.
     """
-    rows = offset[:, 0, None] + torch.arange(size[0])  # (B, h)
-    cols = offset[:, 1, None] + torch.arange(size[1])  # (B, w)
+    rows = offset[:, 0, None] + torch.arange(size[0], device=offset.device)  # (B, h)
+    cols = offset[:, 1, None] + torch.arange(size[1], device=offset.device)  # (B, w)
     inside = ((rows >= 0) & (rows < map_size[0]))[:, :, None] & (
         (cols >= 0) & (cols < map_size[1])
     )[:, None, :]
@@ -262,22 +289,132 @@ def _crop(maps: torch.Tensor, image_index: torch.Tensor, window) -> torch.Tensor
 def _paste(pixels: torch.Tensor, rows: torch.Tensor, signal: torch.Tensor, offset: torch.Tensor):
     """Add each unit's window ``signal[b]`` into image ``pixels[rows[b]]`` at ``offset[b]`` (in place)."""
     index, inside = _window(offset, signal.shape[-2:], pixels.shape[-2:])
-    channels = torch.arange(pixels.shape[1])
+    channels = torch.arange(pixels.shape[1], device=pixels.device)
     flat = pixels.view(*pixels.shape[:2], -1)
     where = (rows[:, None, None], channels[None, :, None], index[:, None, :])
     flat.index_put_(where, (signal * inside).flatten(2), accumulate=True)
 
 
-def _check_images(images, *, dataset: bool = False):
-    """``images`` itself if it is a ``(N, C, H, W)`` float tensor (or a ``Dataset``, if allowed)."""
-    if not (dataset and isinstance(images, Dataset)):
-        _validate.tensor(images, "images", ndim=4, shape="(N, C, H, W)", floating=True)
+def _check_model(model: nn.Module) -> None:
+    if any(t.is_meta for t in model.parameters()):
+        raise ValueError("model has weights on the meta device: the deconvnet needs real weights")
+
+
+def _check_images(model: nn.Module, images, *, dataset: bool = False):
+    """``images`` itself if it is a ``(N, C, H, W)`` float tensor the model takes (or a ``Dataset``)."""
+    if dataset and isinstance(images, Dataset):
+        return images
+    _validate.tensor(images, "images", ndim=4, shape="(N, C, H, W)", floating=True)
+    if images.is_meta:
+        raise ValueError("images are on the meta device: they need real values")
+    first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    if first is not None and images.shape[1] != first.in_channels:
+        raise ValueError(
+            f"images must have the {first.in_channels} channels the model's first convolution "
+            f"takes, got shape {tuple(images.shape)}"
+        )
+    if images.dtype != dtype_of(model):
+        raise ValueError(
+            f"images must have the model's dtype {dtype_of(model)}, got {images.dtype} "
+            f"(convert with images.to({dtype_of(model)}))"
+        )
     return images
 
 
 def _as_features_see_them(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """The course's small models resize their input before ``features``; do the same."""
     return model.resize(images) if isinstance(model, SmallNet) else images
+
+
+class _Reached(Exception):
+    """Raised by a hook to stop a forward pass at the layer it watches."""
+
+
+def _check_walk(model, layers, module, name, images) -> None:
+    """The walk through ``layers`` must give what the model itself computes at ``module``.
+
+    One image goes through the model with a hook on the layer; a forward that does
+    something the walk cannot see (``F.relu`` called in a ``forward``, a resize, a
+    module applied twice in a way the walk does not follow) shows up as a difference.
+    """
+    seen = []
+
+    calls = max(1, sum(leaf is module for _, leaf in layers))  # a module used twice
+
+    def stop(_module, _inputs, output):
+        seen.append(output.detach().clone())
+        if len(seen) == calls:
+            raise _Reached  # nothing after the layer needs to run
+
+    handle = module.register_forward_hook(stop)
+    try:
+        model(images[:1])
+    except _Reached:
+        pass
+    except (RuntimeError, TypeError, ValueError, IndexError) as error:
+        raise ValueError(
+            f"model cannot take images of shape {tuple(images.shape)}: {str(error).splitlines()[0]}"
+        ) from None
+    finally:
+        handle.remove()
+    walked = _forward(layers, _as_features_see_them(model, images[:1]))[0]
+    if (
+        not seen
+        or seen[-1].shape != walked.shape
+        or not torch.allclose(
+            seen[-1], walked, rtol=1e-4, atol=1e-5 * float(walked.abs().max().clamp(min=1))
+        )
+    ):
+        raise ValueError(
+            f"layer {name!r}: going up through model.features layer by layer does not give "
+            "what the model computes there; its forward does something the deconvnet cannot "
+            "follow (e.g. F.relu or another operation between the layers)"
+        )
+
+
+def _choose_units(top: torch.Tensor, channel, position, name: str):
+    """Each image's unit: ``(channels (N,), positions (N, 2))``; ``None`` picks the strongest.
+
+    The strongest is the argmax of the rectified activation (``relu(top)``), over
+    channels and/or positions, per image.
+    """
+    n, channels, height, width = top.shape
+    if channel is not None and channel >= channels:
+        raise ValueError(
+            f"channel must be an int <= {channels - 1} (layer {name!r} has {channels} maps), "
+            f"got {channel}"
+        )
+    if position == "centre":
+        position = (height // 2, width // 2)
+    if position is not None and (position[0] >= height or position[1] >= width):
+        raise ValueError(
+            f"position {position} is outside the {height}x{width} map of layer {name!r}"
+        )
+    rectified = F.relu(top)
+    images = torch.arange(n, device=top.device)
+    if position is None:
+        maps = rectified if channel is None else rectified[:, channel : channel + 1]
+        flat = maps.flatten(1).argmax(dim=1)
+        where = flat % (height * width)
+        chosen = flat // (height * width) if channel is None else torch.full_like(flat, channel)
+        positions = torch.stack((where // width, where % width), dim=1)
+    else:
+        positions = top.new_tensor(position, dtype=torch.int64).expand(n, 2)
+        if channel is None:
+            chosen = rectified[images, :, position[0], position[1]].argmax(dim=1)
+        else:
+            chosen = torch.full((n,), channel, device=top.device)
+    return chosen, positions
+
+
+def _warn_if_not_positive(values: torch.Tensor) -> None:
+    silent = int((values <= 0).sum())
+    if silent:
+        warnings.warn(
+            f"{silent} of the {len(values)} units are not positive (activation <= 0): the "
+            "deconvnet projects rectified activations, so their projections are zero",
+            stacklevel=4,
+        )
 
 
 def _check_units(top: pd.DataFrame, shape: tuple[int, int, int], name: str) -> None:
@@ -341,55 +478,59 @@ class DeconvNet:
         self,
         images: torch.Tensor,
         layer: nn.Module | str,
-        channel: int,
-        position: tuple[int, int] | None = None,
         *,
+        channel: int | None = None,
+        position: tuple[int, int] | str | None = None,
         rule: str = "deconvnet",
     ) -> torch.Tensor:
         """Project one unit per image back to pixel space.
 
         Args:
-            images: ``(N, C, H, W)`` float images, as the model takes them.
+            images: ``(N, C, H, W)`` float images, as the model takes them (its
+                channels and dtype; moved to the model's device).
             layer: a submodule of the model or its dotted name, e.g. ``"features.3"``.
-            channel: the feature map of ``layer``'s output.
+            channel: the feature map of ``layer``'s output; ``None``: each image's
+                strongest (the argmax of the rectified activation).
             position: ``(row, column)`` of the unit in that map, the same for every
-                image; ``None`` takes each image's strongest position in the map.
+                image; ``"centre"`` for the map's centre; ``None``: each image's
+                strongest position (in ``channel``, or over all channels).
             rule: ``"deconvnet"``, ``"gradient"`` or ``"guided"`` (:func:`rectify`).
 
         Returns:
-            ``(N, C, H, W)`` float tensor (see *Pixels* above): for each image, its
-            unit's activation carried down to the pixels, zero outside the unit's
-            receptive field.
-            The signal starts as the activation itself, so the projection scales
-            with it and is all zero where it is zero. (A convolution's output,
-            before its ReLU, can be negative; such a unit's projection is not
-            the positive one scaled by -1, since the ReLU rules cut signs.)
+            ``(N, C, H, W)`` float tensor on the model's device (see *Pixels* above):
+            for each image, its unit's rectified activation carried down to the
+            pixels, zero outside the unit's receptive field. The signal starts as
+            ``relu(activation)`` (the paper projects the activations after the
+            ReLU), so the projection scales with it; a unit whose activation is not
+            positive gives zeros, with a warning.
+
+        Example:
+            >>> import torch, course_utils as cu
+            >>> model = cu.models.load_pretrained("small_alexnet")
+            >>> images = cu.data.load_fashion_mnist("test", verbose=False).tensors()[0][:2]
+            >>> DeconvNet(model).project(images, "features.4", channel=5).shape
+            torch.Size([2, 1, 64, 64])
         """
-        images = _as_features_see_them(self.model, _check_images(images))
-        name, _ = _validate.submodule(self.model, layer, "layer")
-        channel = _validate.integer(channel, "channel", min=0)
-        if position is not None:
-            row, column = _validate.pair(position, "position", min=0)
+        _check_model(self.model)
+        images = _check_images(self.model, images)
+        name, module = _validate.submodule(self.model, layer, "layer")
+        if channel is not None:
+            channel = _validate.integer(channel, "channel", min=0)
+        position = _validate.position(position)
         rule = _validate.one_of(rule, "rule", RULES)
         layers = _layers_up_to(self.model, name)
-        top, records = _forward(layers, images)
-        channels, height, width = top.shape[1:]
-        channel = _validate.integer(channel, "channel", max=channels - 1)
-        if position is None:
-            flat = top[:, channel].flatten(1).argmax(dim=1)
-            positions = torch.stack((flat // width, flat % width), dim=1)
-        else:
-            if row >= height or column >= width:
-                raise ValueError(
-                    f"position {(row, column)} is outside the {height}x{width} map of layer {name!r}"
-                )
-            positions = torch.tensor([[row, column]]).expand(len(images), 2)
-        units = torch.arange(len(images))
-        signal, offset = _project_down(
-            layers, records, top, units, torch.full_like(units, channel), positions, rule, self.lrn
-        )
-        pixels = torch.zeros_like(images)
-        _paste(pixels, units, signal, offset)
+        with model_left_as_found(self.model):
+            images = images.to(device_of(self.model))
+            _check_walk(self.model, layers, module, name, images)
+            top, records = _forward(layers, _as_features_see_them(self.model, images))
+            channels, positions = _choose_units(top, channel, position, name)
+            units = torch.arange(len(images), device=top.device)
+            _warn_if_not_positive(top[units, channels, positions[:, 0], positions[:, 1]])
+            signal, offset = _project_down(
+                layers, records, top, units, channels, positions, rule, self.lrn
+            )
+            pixels = _as_features_see_them(self.model, torch.zeros_like(images))
+            _paste(pixels, units, signal, offset)
         return pixels
 
     @torch.no_grad()
@@ -401,13 +542,14 @@ class DeconvNet:
         *,
         rule: str = "deconvnet",
         batch_size: int = 64,
-        progress: bool = True,
+        progress: bool = False,
     ) -> torch.Tensor:
         """Project every unit of a :func:`top_activations` table, many at a time.
 
         Args:
             images: the images ``top`` was computed on (its ``image`` column indexes them).
-            layer: the layer ``top`` was computed for.
+            layer: the layer ``top`` was computed for (checked against
+                ``top.attrs["layer"]``, which :func:`top_activations` records).
             top: a table with columns ``image``, ``channel``, ``row``, ``column``,
                 one unit per row, e.g. from :func:`top_activations`.
             rule: as in :meth:`project`.
@@ -416,37 +558,69 @@ class DeconvNet:
             progress: show a progress bar.
 
         Returns:
-            ``(len(top), C, H, W)`` float tensor, one projection per row of ``top``, in
-            its order (see *Pixels* above).
+            ``(len(top), C, H, W)`` float tensor on the model's device, one projection
+            per row of ``top``, in its order (see *Pixels* above).
+
+        Example:
+            >>> import course_utils as cu
+            >>> model = cu.models.load_pretrained("small_alexnet")
+            >>> images = cu.data.load_fashion_mnist("test", verbose=False).tensors()[0][:20]
+            >>> top = top_activations(model, images, "features.4", k=2)
+            >>> DeconvNet(model).project_top(images, "features.4", top).shape
+            torch.Size([96, 1, 64, 64])
         """
-        images = _check_images(images, dataset=True)
-        name, _ = _validate.submodule(self.model, layer, "layer")
+        _check_model(self.model)
+        images = _check_images(self.model, images, dataset=True)
+        name, module = _validate.submodule(self.model, layer, "layer")
         rule = _validate.one_of(rule, "rule", RULES)
         batch_size = _validate.integer(batch_size, "batch_size", min=1)
         progress = _validate.flag(progress, "progress")
         _validate.table(top, "top", ("image", "channel", "row", "column"), "top_activations()")
+        if top.attrs.get("layer", name) != name:
+            raise ValueError(
+                f"top was computed at layer {top.attrs['layer']!r} (top.attrs['layer']), "
+                f"not at layer {name!r}"
+            )
         if not top["image"].between(0, len(images) - 1).all():
             raise ValueError(f"top's image column must index the {len(images)} images")
         layers = _layers_up_to(self.model, name)
-        image_index = torch.tensor(top["image"].to_numpy(dtype="int64", copy=True))
-        channels = torch.tensor(top["channel"].to_numpy(dtype="int64", copy=True))
-        positions = torch.tensor(top[["row", "column"]].to_numpy(dtype="int64", copy=True))
+        device = device_of(self.model)
+        image_index = torch.tensor(top["image"].to_numpy(dtype="int64", copy=True), device="cpu")
+        channels = torch.tensor(top["channel"].to_numpy(dtype="int64", copy=True), device=device)
+        positions = torch.tensor(
+            top[["row", "column"]].to_numpy(dtype="int64", copy=True), device=device
+        )
         pixels = None
         # Images go up batch_size at a time, each once; their units come down
         # batch_size at a time, each unit with its own image's records.
         used = torch.unique(image_index)
-        for some in tqdm(used.split(batch_size), desc=f"projecting {name}", disable=not progress):
-            batch = _as_features_see_them(self.model, _images_at(images, some))
-            maps, records = _forward(layers, batch)
-            if pixels is None:
-                _check_units(top, maps.shape[1:], name)
-                pixels = batch.new_zeros(len(top), *batch.shape[1:])
-            for units in torch.isin(image_index, some).nonzero()[:, 0].split(batch_size):
-                local = torch.searchsorted(some, image_index[units])  # row in this batch
-                window = _project_down(
-                    layers, records, maps, local, channels[units], positions[units], rule, self.lrn
-                )
-                _paste(pixels, units, *window)
+        with model_left_as_found(self.model):
+            for some in tqdm(
+                used.split(batch_size), desc=f"projecting {name}", disable=not progress
+            ):
+                batch = _images_at(images, some).to(device)
+                if pixels is None:
+                    _check_images(self.model, batch)
+                    _check_walk(self.model, layers, module, name, batch)
+                batch = _as_features_see_them(self.model, batch)
+                maps, records = _forward(layers, batch)
+                if pixels is None:
+                    _check_units(top, maps.shape[1:], name)
+                    pixels = batch.new_zeros(len(top), *batch.shape[1:])
+                mine = torch.isin(image_index, some).nonzero()[:, 0]
+                for units in mine.to(device).split(batch_size):
+                    local = torch.searchsorted(some.to(device), image_index.to(device)[units])
+                    window = _project_down(
+                        layers,
+                        records,
+                        maps,
+                        local,
+                        channels[units],
+                        positions[units],
+                        rule,
+                        self.lrn,
+                    )
+                    _paste(pixels, units, *window)
         return pixels
 
 
@@ -455,10 +629,10 @@ def top_activations(
     model: nn.Module,
     images: torch.Tensor | Dataset,
     layer: nn.Module | str,
-    k: int = 9,
     *,
+    k: int = 9,
     batch_size: int = 100,
-    progress: bool = True,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """The ``k`` strongest activations of every feature map of ``layer`` over a set of images.
 
@@ -481,39 +655,59 @@ def top_activations(
         A table with ``C * k`` rows, sorted by ``channel`` then ``rank`` (0 = strongest):
         ``channel``, ``rank``, ``image`` (index into ``images``), ``row``,
         ``column`` (the position in ``layer``'s output map) and ``activation``.
-        Ties keep the earlier image.
+        Ties keep the earlier image. ``table.attrs["layer"]`` records the layer's
+        name (:meth:`DeconvNet.project_top` checks it).
+
+    Example:
+        >>> import course_utils as cu
+        >>> model = cu.models.load_pretrained("small_alexnet")
+        >>> images = cu.data.load_fashion_mnist("test", verbose=False).tensors()[0][:20]
+        >>> top = top_activations(model, images, "features.4", k=2)
+        >>> list(top.columns), len(top), top.attrs["layer"]
+        (['channel', 'rank', 'image', 'row', 'column', 'activation'], 96, 'features.4')
     """
     _validate.module(model, "model")
-    images = _check_images(images, dataset=True)
-    name, _ = _validate.submodule(model, layer, "layer")
+    _check_model(model)
+    images = _check_images(model, images, dataset=True)
+    name, module = _validate.submodule(model, layer, "layer")
     k = _validate.integer(k, "k", min=1)
     batch_size = _validate.integer(batch_size, "batch_size", min=1)
     progress = _validate.flag(progress, "progress")
     if k > len(images):
         raise ValueError(f"k must be at most the number of images ({len(images)}), got {k}")
     layers = _layers_up_to(model, name)
+    device = device_of(model)
     best = None  # (value, flat position, image) of the k best so far, each (k, C)
-    for start in tqdm(
-        range(0, len(images), batch_size), desc=f"top activations of {name}", disable=not progress
-    ):
-        index = torch.arange(start, min(start + batch_size, len(images)))
-        maps = _forward(layers, _as_features_see_them(model, _images_at(images, index)))[0]
-        values, where = maps.flatten(2).max(dim=2)  # (b, C): each image's strongest position
-        width = maps.shape[-1]
-        found = (values, where, index[:, None].expand_as(where))
-        if best is not None:
-            found = tuple(torch.cat(pair) for pair in zip(best, found, strict=True))
-        keep = torch.sort(found[0], dim=0, descending=True, stable=True).indices[:k]
-        best = tuple(part.gather(0, keep) for part in found)
-    values, where, image = (part.T.flatten() for part in best)  # channel-major
+    with model_left_as_found(model):
+        for start in tqdm(
+            range(0, len(images), batch_size),
+            desc=f"top activations of {name}",
+            disable=not progress,
+        ):
+            index = torch.arange(start, min(start + batch_size, len(images)), device="cpu")
+            batch = _images_at(images, index).to(device)
+            if best is None:
+                _check_images(model, batch)
+                _check_walk(model, layers, module, name, batch)
+            maps = _forward(layers, _as_features_see_them(model, batch))[0]
+            values, where = maps.flatten(2).max(dim=2)  # (b, C): each image's strongest position
+            width = maps.shape[-1]
+            found = (values, where, index.to(device)[:, None].expand_as(where))
+            if best is not None:
+                found = tuple(torch.cat(pair) for pair in zip(best, found, strict=True))
+            keep = torch.sort(found[0], dim=0, descending=True, stable=True).indices[:k]
+            best = tuple(part.gather(0, keep) for part in found)
+    values, where, image = (part.T.flatten().cpu() for part in best)  # channel-major
     channels = maps.shape[1]
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
-            "channel": torch.arange(channels).repeat_interleave(k).numpy(),
-            "rank": torch.arange(k).repeat(channels).numpy(),
+            "channel": torch.arange(channels, device="cpu").repeat_interleave(k).numpy(),
+            "rank": torch.arange(k, device="cpu").repeat(channels).numpy(),
             "image": image.numpy(),
             "row": (where // width).numpy(),
             "column": (where % width).numpy(),
             "activation": values.numpy(),
         }
     )
+    table.attrs["layer"] = name
+    return table

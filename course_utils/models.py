@@ -271,13 +271,16 @@ class SmallNet(nn.Module):
     def resize(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 1, H, W)`` images -> ``(N, 1, 64, 64)``, bilinear (as the network sees them)."""
         _validate.tensor(x, "x", ndim=4, shape="(N, C, H, W)", floating=True)
+        return self._resize(x)
+
+    def _resize(self, x: torch.Tensor) -> torch.Tensor:
         size = (self.input_size, self.input_size)
         if tuple(x.shape[-2:]) == size:
             return x
         return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(torch.flatten(self.features(self.resize(x)), 1))
+        return self.classifier(torch.flatten(self.features(self._resize(x)), 1))
 
 
 def small_alexnet(num_classes: int = 10) -> SmallNet:

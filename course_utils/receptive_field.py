@@ -58,6 +58,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from . import _validate
+from ._state import device_of, dtype_of, model_left_as_found
 from .normalization import LocalResponseNorm
 
 __all__ = [
@@ -128,7 +129,33 @@ _ELEMENTWISE = {
     torch.Tensor.relu_,
     torch.Tensor.contiguous,
 }
-_RESHAPE = {torch.flatten, torch.Tensor.flatten, torch.Tensor.view, torch.Tensor.reshape}
+_RESHAPE = {
+    torch.flatten,
+    torch.Tensor.flatten,
+    torch.Tensor.view,
+    torch.Tensor.reshape,
+    torch.reshape,
+    torch.transpose,
+    torch.Tensor.transpose,
+}
+_POOL_FUNCTIONS = {F.max_pool2d, torch.max_pool2d, F.avg_pool2d, torch._C._nn.avg_pool2d}
+_REDUCE = {
+    torch.mean,
+    torch.Tensor.mean,
+    torch.amax,
+    torch.Tensor.amax,
+    torch.sum,
+    torch.Tensor.sum,
+}
+# Operations that return a tuple of pieces of one tensor.
+_SPLIT = {
+    torch.split,
+    torch.Tensor.split,
+    torch.chunk,
+    torch.Tensor.chunk,
+    torch.unbind,
+    torch.Tensor.unbind,
+}
 
 
 def _two(value) -> tuple[int, int]:
@@ -242,8 +269,12 @@ def _adaptive(name: str, fields, x: torch.Tensor, out: torch.Tensor, length):
 
 
 def _reshaped(fields, x: torch.Tensor, out: torch.Tensor, length):
-    """A reshape keeps the fields if it keeps the positions; otherwise every unit sees them all."""
-    if out.dim() == 4 and x.dim() == 4 and out.shape[-2:] == x.shape[-2:]:
+    """A reshape keeps the fields if it keeps the positions; otherwise every unit sees them all.
+
+    Positions are kept when the last two axes are the same before and after (a
+    channel shuffle's views and transposes of the channel axes, for instance).
+    """
+    if out.dim() >= 4 and x.dim() >= 4 and out.shape[-2:] == x.shape[-2:]:
         return fields
     return tuple(
         _whole(f, n, length[axis])
@@ -259,12 +290,30 @@ class _Tracker(TorchFunctionMode):
         self.image = image
         self.length = tuple(image.shape[-2:])  # the input's size, in the table's pixels
         self.fields = {id(image): (image, (_PIXEL, _PIXEL))}  # id -> (tensor, fields)
+        # id -> per axis, the (first, last) input pixel that some unit of the tensor sees
+        # through every layer before it (a floor-mode pooling drops pixels for good).
+        self.seen = {id(image): tuple((0, n - 1) for n in self.length)}
+        self.branches = {}  # id -> the fields of the concatenated branches, in channel order
         self.rows = []  # (name, output, its fields), in the order the modules finish
         self.running = []  # names of the modules running now, innermost last
         self.in_layer = 0  # > 0 while a layer (a module without submodules) runs
 
     def field(self, tensor: torch.Tensor):
         return self.fields[id(tensor)][1]
+
+    def track(self, out: torch.Tensor, fields, inputs) -> None:
+        """Record ``out``'s fields, and the input pixels its units see at all."""
+        self.fields[id(out)] = (out, fields)
+        parents = [self.seen[id(t)] for t in inputs if id(t) in self.seen]
+        seen = []
+        for axis, (f, n) in enumerate(zip(fields, _spatial(out), strict=True)):
+            lo = min((p[axis][0] for p in parents), default=0)
+            hi = max((p[axis][1] for p in parents), default=self.length[axis] - 1)
+            last = (
+                f.start + f.size - 1 if f.stride == 0 else f.start + (n - 1) * f.stride + f.size - 1
+            )
+            seen.append((max(lo, f.start), min(hi, last)))
+        self.seen[id(out)] = tuple(seen)
 
     def before(self, name: str, module: nn.Module) -> None:
         self.running.append(name)
@@ -277,19 +326,36 @@ class _Tracker(TorchFunctionMode):
             x = [t for t in _tensors(args) if id(t) in self.fields]
             if x:
                 fields = _layer_fields(module, name, self.field(x[0]), x[0], out, self.length)
-                self.fields[id(out)] = (out, fields)
+                self.track(out, fields, x[:1])
+                if isinstance(module, _POINTWISE) and id(x[0]) in self.branches:
+                    self.branches[id(out)] = self.branches[id(x[0])]
         if id(out) in self.fields:
-            self.rows.append((name, out, self.field(out)))
+            self.rows.append((name, out, self.field(out), self.seen[id(out)]))
         self.running.pop()
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        if self.in_layer or not isinstance(out, torch.Tensor):
+        if self.in_layer:
             return out
         inputs = [t for t in _tensors((args, kwargs)) if id(t) in self.fields]
-        if inputs:
-            self.fields[id(out)] = (out, self.glue(func, inputs, args, kwargs, out))
+        if not inputs:
+            return out
+        if isinstance(out, torch.Tensor):
+            self.track(out, self.glue(func, inputs, args, kwargs, out), inputs)
+        elif isinstance(out, tuple | list) and func in _SPLIT:
+            # torch.split / chunk / unbind: along channels, each piece keeps the fields.
+            position = 1 if func in (torch.unbind, torch.Tensor.unbind) else 2
+            dim = kwargs.get("dim", args[position] if len(args) > position else 0)
+            if dim % inputs[0].dim() >= inputs[0].dim() - 2:
+                where = self.running[-1] if self.running else "the model's forward"
+                raise ValueError(
+                    f"model: {where} splits a feature map along its positions; "
+                    "receptive_field follows splits along channels only"
+                )
+            for piece in out:
+                if isinstance(piece, torch.Tensor):
+                    self.track(piece, self.field(inputs[0]), inputs[:1])
         return out
 
     def glue(self, func, inputs, args, kwargs, out):
@@ -303,13 +369,32 @@ class _Tracker(TorchFunctionMode):
             return (_PIXEL, _PIXEL)
         if func in _RESHAPE:
             return _reshaped(fields[0], inputs[0], out, self.length)
-        if func is F.adaptive_avg_pool2d:
+        if func in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d):
             return _adaptive(where, fields[0], inputs[0], out, self.length)
+        if func in _POOL_FUNCTIONS:  # F.max_pool2d / F.avg_pool2d called in a forward
+            names = ("input", "kernel_size", "stride", "padding", "dilation")
+            given = {**dict(zip(names, args, strict=False)), **kwargs}
+            kernel = given["kernel_size"]
+            geometry = (kernel, given.get("stride") or kernel, given.get("padding", 0))
+            dilation = given.get("dilation", 1) if func is not F.avg_pool2d else 1
+            return tuple(
+                _window(f, *(_two(g)[axis] for g in (*geometry, dilation)))
+                for axis, f in enumerate(fields[0])
+            )
+        if func in _REDUCE and inputs[0].dim() >= 3 and out.dim() < inputs[0].dim():
+            # a mean or maximum over the positions (ShuffleNetV2's x.mean([2, 3]))
+            return _reshaped(fields[0], inputs[0], out, self.length)
         spatial_dims = {-2, -1, inputs[0].dim() - 2, inputs[0].dim() - 1}
         concatenates_positions = (
             func is torch.cat and kwargs.get("dim", args[1] if len(args) > 1 else 0) in spatial_dims
         )
         everything_seen = all(f.stride == 0 for fs in fields for f in fs)
+        if func is torch.cat and not concatenates_positions and len(inputs) > 1:
+            # Channels side by side: each keeps its own branch's field (GoogLeNet).
+            self.branches[id(out)] = [self.branches.get(id(t), [self.field(t)]) for t in inputs]
+            self.branches[id(out)] = [f for group in self.branches[id(out)] for f in group]
+        elif len(inputs) == 1 and id(inputs[0]) in self.branches and func in _ELEMENTWISE:
+            self.branches[id(out)] = self.branches[id(inputs[0])]  # F.relu after the concatenation
         if (func in _ELEMENTWISE and not concatenates_positions) or everything_seen:
             units = [_spatial(t) for t in inputs]
             return tuple(
@@ -325,24 +410,26 @@ class _Tracker(TorchFunctionMode):
 
 def _input_shape(model: nn.Module, input_size) -> tuple[int, int, int]:
     """``(C, H, W)`` from an int, ``(H, W)`` or ``(C, H, W)``; C from the first convolution."""
+    first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     if isinstance(input_size, tuple | list) and len(input_size) == 3:
         channels = _validate.integer(input_size[0], "input_size", min=1)
-        return (channels, *_validate.pair(tuple(input_size[1:]), "input_size"))
+        shape = (channels, *_validate.pair(tuple(input_size[1:]), "input_size"))
+        if first is not None and channels != first.in_channels:
+            raise ValueError(
+                f"input_size must be (C, H, W) with C = {first.in_channels} (the first "
+                f"convolution's input channels), got {tuple(input_size)}"
+                + (" (in H, W, C order?)" if input_size[-1] == first.in_channels else "")
+            )
+        return shape
     height, width = _validate.pair(input_size, "input_size")
-    first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     if first is None:
         raise ValueError("input_size must be (C, H, W) for a model without a Conv2d layer")
     return first.in_channels, height, width
 
 
-def _dtype_and_device(model: nn.Module) -> tuple[torch.dtype, torch.device]:
-    first = next(model.parameters(), None)
-    return (
-        (first.dtype, first.device) if first is not None else (torch.float32, torch.device("cpu"))
-    )
-
-
-def receptive_field(model: nn.Module, input_size: int | tuple[int, ...]) -> pd.DataFrame:
+def receptive_field(
+    model: nn.Module, input_size: int | tuple[int, ...], *, branches: bool = False
+) -> pd.DataFrame:
     """The analytic receptive field of every layer: size, stride and start, in input pixels.
 
     Araujo, Norris & Sim (2019), "Computing Receptive Fields of Convolutional Neural
@@ -370,76 +457,93 @@ def receptive_field(model: nn.Module, input_size: int | tuple[int, ...]) -> pd.D
         * ``start`` -- the first input pixel seen by unit (0, 0); negative when the
           field starts in the padding.
 
-        Values are ints when both axes agree in every row, ``(height, width)`` pairs
-        otherwise. ``table.attrs["input_size"]`` is the ``(H, W)`` of the input in the
+        Values are ints, along the rows (y) of the map; when some row's field differs
+        between the two axes (a rectangular input or kernel), the columns ``size_x``,
+        ``stride_x`` and ``start_x`` give the columns (x) too. ``table.attrs["input_size"]`` is the ``(H, W)`` of the input in the
         table's pixels. A model whose forward resizes its input first (the course's
         small models resize 28x28 to 64x64, bilinear) is described in the pixels of the
         resized image, as its ``features`` see it: the table of ``small_alexnet()`` at
         28 is that of ``small_alexnet().features`` at 64; one resized pixel is
         28/64 of an original pixel.
 
+        With ``branches=True``, a column ``branch_sizes``: for a row whose output
+        concatenates branches along the channels (GoogLeNet's Inception blocks), the
+        ``size`` of each branch's field, in channel order (a unit of a 1x1 branch sees
+        less than the ``size`` column, which is the union); elsewhere the row's ``size``
+        alone. Always a tuple of ints. (Where paths *add*, as in ResNet, every
+        channel sees the union, and so does ``size``.)
+
     Raises:
         ValueError: a layer or operation the rules do not cover (named), paths with
             different strides meeting, or an input too small for the model (naming the
             layer that failed).
+
+    Example:
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3, padding=1), torch.nn.MaxPool2d(2))
+        >>> receptive_field(net, 16)
+          name  size  stride  start
+        0    0     3       1     -1
+        1    1     4       2     -1
     """
     _validate.module(model)
+    branches = _validate.flag(branches, "branches")
     if not any(model.children()):
         raise ValueError(
             f"model must be a network of layers (e.g. an nn.Sequential), got a single "
             f"{type(model).__name__}"
         )
     channels, height, width = _input_shape(model, input_size)
-    dtype, device = _dtype_and_device(model)
-    image = torch.zeros(1, channels, height, width, dtype=dtype, device=device)
+    image = torch.zeros(1, channels, height, width, dtype=dtype_of(model), device=device_of(model))
     tracker = _Tracker(image)
-    modes = {module: module.training for module in model.modules()}
-    handles = []
-    for name, module in model.named_modules():
-        if name:
-            handles.append(
+    with model_left_as_found(model):
+        for name, module in model.named_modules():
+            if name:
                 module.register_forward_pre_hook(lambda m, args, name=name: tracker.before(name, m))
-            )
-            handles.append(
                 module.register_forward_hook(
                     lambda m, args, out, name=name: tracker.after(name, m, args, out)
                 )
-            )
-    model.eval()
-    try:
-        with torch.no_grad(), tracker:
-            output = _tensors(model(image))[0]
-    except RuntimeError as error:
-        where = tracker.running[-1] if tracker.running else "the model's forward"
-        layer = dict(model.named_modules()).get(where)
-        kind = f" ({type(layer).__name__})" if layer is not None else ""
-        raise ValueError(
-            f"input_size {(height, width)} does not fit the model (too small?): "
-            f"{where}{kind} failed with: {str(error).splitlines()[0]}"
-        ) from error
-    finally:
-        for handle in handles:
-            handle.remove()
-        for module, training in modes.items():
-            module.train(training)
-    rows = [(name, fields) for name, _, fields in tracker.rows]
+        try:
+            with torch.no_grad(), tracker:
+                output = _tensors(model(image))[0]
+        except RuntimeError as error:
+            where = tracker.running[-1] if tracker.running else "the model's forward"
+            layer = dict(model.named_modules()).get(where)
+            kind = f" ({type(layer).__name__})" if layer is not None else ""
+            raise ValueError(
+                f"input_size {(height, width)} does not fit the model (too small?): "
+                f"{where}{kind} failed with: {str(error).splitlines()[0]}"
+            ) from error
+    rows = list(tracker.rows)
     last = tracker.rows[-1] if tracker.rows else None
     if last is None or last[1] is not output or last[2] != tracker.field(output):
-        rows.append(("output", tracker.field(output)))  # the forward did more after its last module
-    square = all(h == w for _, (h, w) in rows)
+        # the forward did more after its last module
+        rows.append(("output", output, tracker.field(output), tracker.seen[id(output)]))
+    square = all(h == w for _, _, (h, w), _ in rows)
     table = pd.DataFrame(
         [
             {
                 "name": name,
-                **{
-                    key: getattr(h, key) if square else (getattr(h, key), getattr(w, key))
-                    for key in ("size", "stride", "start")
-                },
+                **{key: int(getattr(h, key)) for key in ("size", "stride", "start")},
+                **(
+                    {}
+                    if square
+                    else {f"{key}_x": int(getattr(w, key)) for key in ("size", "stride", "start")}
+                ),
             }
-            for name, (h, w) in rows
+            for name, _, (h, w), _ in rows
         ]
     )
+    if branches:
+        table["branch_sizes"] = [
+            tuple(int(f[0].size) for f in tracker.branches.get(id(out), [fields]))
+            for _, out, fields, _ in rows
+        ]
     table.attrs["input_size"] = tracker.length
+    # Per name (its last call): the size of its map, and the input pixels its units
+    # see at all (first, last) per axis: what field_box checks and clips to.
+    table.attrs["map_size"] = {name: _spatial(out) for name, out, _, _ in rows}
+    table.attrs["seen"] = {name: seen for name, _, _, seen in rows}
     return table
 
 
@@ -453,13 +557,25 @@ def field_box(
         layer: a row's ``name`` (for a module called several times, its last call).
         position: ``(row, column)`` of the unit in the layer's map; ignored (every unit
             sees the same region) for a row with stride 0.
-        clip: cut the box to the input (``table.attrs["input_size"]``); otherwise it
-            reaches into the padding where the field does.
+        clip: cut the box to the input pixels that reach the layer at all: the image
+            (``table.attrs["input_size"]``), less the pixels that a floor-mode pooling
+            or a strided layer below dropped; otherwise the box reaches into the
+            padding where the field does.
 
     Returns:
         Pixel edges, as :mod:`course_utils.metrics` and
         :func:`course_utils.plotting.draw_box` take boxes: pixel ``i`` spans ``[i, i + 1)``,
         so the unit sees columns ``x1`` to ``x2 - 1`` and rows ``y1`` to ``y2 - 1``.
+
+    Raises:
+        ValueError: ``position`` outside the layer's map, or (with ``clip``) a unit
+            that sees only padding.
+
+    Example:
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3), torch.nn.MaxPool2d(2))
+        >>> field_box(receptive_field(net, 10), "1", (1, 2))  # 4x4 pixels
+        (4, 2, 8, 6)
     """
     _validate.table(table, "table", _COLUMNS, "receptive_field()")
     if not isinstance(layer, str) or layer not in set(table["name"]):
@@ -468,15 +584,25 @@ def field_box(
     row, column = _validate.pair(position, "position", min=0)
     clip = _validate.flag(clip, "clip")
     found = table[table["name"] == layer].iloc[-1]
-    y1, x1 = (
-        _two(found["start"])[axis] + index * _two(found["stride"])[axis]
-        for axis, index in enumerate((row, column))
-    )
-    y2, x2 = y1 + _two(found["size"])[0], x1 + _two(found["size"])[1]
+    height, width = table.attrs.get("map_size", {}).get(layer, (row + 1, column + 1))
+    if int(found["stride"]) and (row >= height or column >= width):
+        raise ValueError(
+            f"position {(row, column)} is outside the {height}x{width} map of layer {layer!r}"
+        )
+    x = "_x" if "size_x" in table.columns else ""
+    y1 = int(found["start"]) + row * int(found["stride"])
+    x1 = int(found[f"start{x}"]) + column * int(found[f"stride{x}"])
+    y2, x2 = y1 + int(found["size"]), x1 + int(found[f"size{x}"])
     if clip:
-        height, width = table.attrs["input_size"]
-        x1, x2 = max(x1, 0), min(x2, width)
-        y1, y2 = max(y1, 0), min(y2, height)
+        full = tuple((0, n - 1) for n in table.attrs["input_size"])
+        (top, bottom), (left, right) = table.attrs.get("seen", {}).get(layer, full)
+        x1, x2 = max(x1, left), min(x2, right + 1)
+        y1, y2 = max(y1, top), min(y2, bottom + 1)
+        if x2 <= x1 or y2 <= y1:
+            raise ValueError(
+                f"position {(row, column)} of layer {layer!r}: the unit sees only padding "
+                "(no input pixel); pass clip=False for its field in the padding"
+            )
     return int(x1), int(y1), int(x2), int(y2)
 
 
@@ -488,8 +614,8 @@ def _linear_twin(model: nn.Module) -> nn.Module:
     weights 1 / fan-in and zero biases. Nothing of ``model`` is copied but its
     structure (its weights may live on the meta device).
     """
-    memo = {id(t): torch.empty(t.shape, dtype=t.dtype) for t in model.parameters()}
-    memo.update({id(t): torch.empty(t.shape, dtype=t.dtype) for t in model.buffers()})
+    memo = {id(t): torch.empty(t.shape, dtype=t.dtype, device="cpu") for t in model.parameters()}
+    memo.update({id(t): torch.empty(t.shape, dtype=t.dtype, device="cpu") for t in model.buffers()})
     twin = copy.deepcopy(model, memo)
     for parent in list(twin.modules()):
         for child_name, child in parent.named_children():
@@ -518,38 +644,87 @@ def _linear_twin(model: nn.Module) -> nn.Module:
     return twin.eval()
 
 
-def _checked_unit(position, channel):
-    """``position`` and ``channel`` as validated ints (or None), before anything runs."""
-    if position is not None:
-        position = _validate.pair(position, "position", min=0)
-    if channel is not None:
+class _AveragePooling(TorchFunctionMode):
+    """Max pooling called as a function inside a ``forward`` becomes average pooling too."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = dict(kwargs or {})
+        if func in (F.max_pool2d, torch.max_pool2d, F.max_pool2d_with_indices):
+            kwargs.pop("return_indices", None)
+            if kwargs.pop("dilation", 1) not in (1, (1, 1)):
+                raise ValueError("model: dilated max pooling has no average-pooling twin")
+            names = ("input", "kernel_size", "stride", "padding")
+            kwargs.update(zip(names, args, strict=False))
+            kwargs = {k: v for k, v in kwargs.items() if k in (*names, "ceil_mode")}
+            kwargs["stride"] = kwargs.get("stride") or kwargs["kernel_size"]
+            return F.avg_pool2d(**kwargs, count_include_pad=True)
+        if func is F.adaptive_max_pool2d:
+            return F.adaptive_avg_pool2d(
+                args[0], args[1] if len(args) > 1 else kwargs["output_size"]
+            )
+        return func(*args, **kwargs)
+
+
+def _checked_unit(position, channel, *, empirical: bool = False):
+    """``position`` and ``channel`` as validated values, before anything runs."""
+    if position is None and empirical:
+        raise ValueError(
+            "position must be (row, column) or 'centre': the empirical field runs on a twin "
+            "of the model whose units are all alike, so it has no strongest unit"
+        )
+    position = _validate.position(position)
+    if channel is None and empirical:
+        raise ValueError("channel must be an int or 'all' for the empirical field")
+    if isinstance(channel, str) and channel != "all":
+        raise ValueError(f"channel must be an int, 'all' or None, got {channel!r}")
+    if channel is not None and not isinstance(channel, str):
         channel = _validate.integer(channel, "channel", min=0)
     return position, channel
 
 
 def _unit(output: torch.Tensor, position, channel, layer: str) -> torch.Tensor:
-    """``output[:, channel, row, column]`` (``channel=None``: summed over channels)."""
-    if channel is not None and channel >= output.shape[1]:
+    """Each image's unit of ``output`` (summed over channels for ``channel="all"``).
+
+    ``None`` picks, per image, the strongest (argmax of the rectified activation).
+    """
+    if output.dim() not in (2, 4):
+        raise ValueError(
+            f"layer {layer!r} must output (N, C, H, W) or (N, C), got {output.dim()}-D"
+        )
+    if isinstance(channel, int) and channel >= output.shape[1]:
         raise ValueError(
             f"channel must be an int <= {output.shape[1] - 1} (layer {layer!r} has "
             f"{output.shape[1]} channels), got {channel}"
         )
-    chosen = output if channel is None else output[:, channel : channel + 1]
-    if output.dim() == 2:
-        if position is not None:
-            raise ValueError(f"position must be None: layer {layer!r} has no positions")
-        return chosen.sum(dim=1)
-    if output.dim() != 4:
+    maps = output if output.dim() == 4 else output[:, :, None, None]
+    if output.dim() == 2 and position not in (None, "centre", (0, 0)):
+        raise ValueError(f"position must be None: layer {layer!r} has no positions")
+    height, width = maps.shape[-2:]
+    if position == "centre":
+        position = (height // 2, width // 2)
+    if position is not None and (position[0] >= height or position[1] >= width):
         raise ValueError(
-            f"layer {layer!r} must output (N, C, H, W) or (N, C), got {output.dim()}-D"
+            f"position must lie in layer {layer!r}'s {height}x{width} map, got {position}"
         )
-    height, width = output.shape[-2:]
-    row, column = (height // 2, width // 2) if position is None else position
-    if row >= height or column >= width:
-        raise ValueError(
-            f"position must lie in layer {layer!r}'s {height}x{width} map, got {(row, column)}"
-        )
-    return chosen[:, :, row, column].sum(dim=1)
+    rectified = F.relu(maps.detach())
+    if channel == "all":
+        summed = maps.sum(dim=1, keepdim=True)
+        maps, rectified, channel = summed, F.relu(summed.detach()), 0
+    images = torch.arange(len(maps), device=maps.device)
+    if position is None:
+        chosen = rectified if channel is None else rectified[:, channel : channel + 1]
+        flat = chosen.flatten(1).argmax(dim=1)
+        where = flat % (height * width)
+        channels = flat // (height * width) if channel is None else torch.full_like(flat, channel)
+        rows, cols = where // width, where % width
+    else:
+        rows = torch.full((len(maps),), position[0], device=maps.device)
+        cols = torch.full((len(maps),), position[1], device=maps.device)
+        if channel is None:
+            channels = rectified[images, :, position[0], position[1]].argmax(dim=1)
+        else:
+            channels = torch.full((len(maps),), channel, device=maps.device)
+    return maps[images, channels, rows, cols]
 
 
 def _output_of(model: nn.Module, layer: str, images: torch.Tensor) -> torch.Tensor:
@@ -559,14 +734,11 @@ def _output_of(model: nn.Module, layer: str, images: torch.Tensor) -> torch.Tens
     otherwise overwrite the output, and the gradient would pass through that ReLU.
     """
     captured = []
-    module = dict(model.named_modules())[layer]
-    handle = module.register_forward_hook(
-        lambda m, args, out: captured.append(_tensors(out)[0].clone())
-    )
-    try:
-        model(images)
-    finally:
-        handle.remove()
+    module = dict(model.named_modules(remove_duplicate=False))[layer]
+    module.register_forward_hook(lambda m, args, out: captured.append(_tensors(out)[0].clone()))
+    model(images)  # the hook goes with model_left_as_found, around every call of this
+    if not captured:
+        raise ValueError(f"layer {layer!r} does not run when the model runs")
     return captured[-1]
 
 
@@ -574,37 +746,37 @@ def empirical_receptive_field(
     model: nn.Module,
     input_size: int | tuple[int, ...],
     layer: str | nn.Module,
-    position: tuple[int, int] | None = None,
     *,
-    channel: int | None = None,
+    channel: int | str = "all",
+    position: tuple[int, int] | str = "centre",
 ) -> torch.Tensor:
     """The input pixels that change one unit, found with gradients: an ``(H, W)`` bool mask.
 
-    The unit is ``layer``'s output at ``position`` (default: the centre of its map;
-    ``None`` for a layer without positions, e.g. a Linear one), in one ``channel`` or,
-    by default, in all of them. A pixel belongs to the field when the derivative of
-    the unit with respect to it is not zero. All channels is what the table of
-    :func:`receptive_field` describes: after a concatenation (GoogLeNet) the channels
-    of a 1x1 branch see less than those of a 3x3 branch, and the table gives the union.
+    The unit is ``layer``'s output at ``position`` (``"centre"``, the default: the
+    centre of its map; ``(0, 0)`` for a layer without positions, e.g. a Linear one),
+    in one ``channel`` or, with ``"all"`` (the default), in all of them. A pixel
+    belongs to the field when the derivative of the unit with respect to it is not
+    zero. All channels is what the table of :func:`receptive_field` describes: after
+    a concatenation (GoogLeNet) the channels of a 1x1 branch see less than those of
+    a 3x3 branch, and the table gives the union.
 
     **How the measurement is made exact.** In a network as it is, a gradient can be
     zero inside the field for reasons that have nothing to do with the architecture:
     max pooling passes it to one input of each window, a ReLU stops it wherever its
     input is negative, and positive and negative weights can cancel. So the
     measurement runs on a *twin* of the model, with the same layers and connections
-    but every max pooling replaced by average pooling over the same windows (kernel,
-    stride, padding, ``ceil_mode``), every pointwise layer (ReLU, normalisation,
-    dropout) by the identity, every convolution and linear layer given weights
-    ``1 / fan-in`` and zero biases, on an input of ones. The twin is linear with
-    positive coefficients: the derivative of the unit with respect to a pixel is a sum
-    of positive products, one per path from the pixel to the unit, so it is positive
-    exactly when such a path exists -- the definition of the receptive field. The
-    ``1 / fan-in`` scale keeps every activation near 1 and every product far above
-    float32's smallest number, even after tens of layers. A ReLU called as a function
-    inside a ``forward`` (torchvision's GoogLeNet) stays, but never blocks: every
-    activation of the twin is positive. (The alternative, the union of the gradient's
-    support over many random inputs and weights, approaches the same set but proves
-    nothing after any finite number of tries.)
+    but every max pooling (a module, or ``F.max_pool2d`` called in a ``forward``)
+    replaced by average pooling over the same windows (kernel, stride, padding,
+    ``ceil_mode``), every pointwise layer (ReLU, normalisation, dropout) by the
+    identity, every convolution and linear layer given weights ``1 / fan-in`` and
+    zero biases, on an input of ones. The twin is linear with positive coefficients:
+    the derivative of the unit with respect to a pixel is a sum of positive
+    products, one per path from the pixel to the unit, so it is positive exactly
+    when such a path exists -- the definition of the receptive field. The ``1 /
+    fan-in`` scale keeps every activation near 1 and every product far above
+    float32's smallest number, even after tens of layers. A ReLU called as a
+    function inside a ``forward`` (torchvision's GoogLeNet) stays, but never blocks:
+    every activation of the twin is positive.
 
     Args:
         model: the network; only its structure is used, so it may live on the meta device.
@@ -614,59 +786,77 @@ def empirical_receptive_field(
             table).
         layer: a submodule or its dotted name (for a module called several times, its
             last call).
-        position: ``(row, column)`` of the unit in the layer's map.
-        channel: one of the layer's channels, or ``None`` for all of them.
+        channel: one of the layer's channels, or ``"all"``.
+        position: ``(row, column)`` of the unit in the layer's map, or ``"centre"``.
+            (``None``, "the strongest", has no meaning here: every unit of the twin is alike.)
 
     Returns:
-        ``(H, W)`` bool tensor, ``True`` where a pixel reaches the unit.
+        ``(H, W)`` bool tensor, ``True`` where a pixel reaches the unit (on the CPU).
+
+    Example:
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3), torch.nn.MaxPool2d(2))
+        >>> int(empirical_receptive_field(net, 10, "1").sum())  # 4x4 pixels
+        16
     """
     _validate.module(model)
     name, _ = _validate.submodule(model, layer)
     channels, height, width = _input_shape(model, input_size)
-    position, channel = _checked_unit(position, channel)
+    position, channel = _checked_unit(position, channel, empirical=True)
     twin = _linear_twin(model)
-    images = torch.ones(1, channels, height, width, requires_grad=True)
+    images = torch.ones(1, channels, height, width, device="cpu", requires_grad=True)  # the twin
     try:
-        output = _output_of(twin, name, images)
+        with torch.enable_grad(), _AveragePooling():
+            output = _output_of(twin, name, images)
+            (gradient,) = torch.autograd.grad(_unit(output, position, channel, name).sum(), images)
     except RuntimeError as error:
         raise ValueError(
             f"input_size {(height, width)} does not fit the model (too small?): "
             f"{str(error).splitlines()[0]}"
         ) from error
-    _unit(output, position, channel, name).sum().backward()
-    return images.grad[0].ne(0).any(dim=0)
+    return gradient[0].ne(0).any(dim=0)
 
 
 def effective_receptive_field(
     model: nn.Module,
     images: torch.Tensor,
     layer: str | nn.Module,
-    position: tuple[int, int] | None = None,
     *,
-    channel: int | None = None,
+    channel: int | str | None = None,
+    position: tuple[int, int] | str | None = None,
 ) -> torch.Tensor:
     """How strongly each input pixel moves one unit, on average (Luo et al. 2016).
 
     Luo, Li, Urtasun & Zemel (2016), "Understanding the Effective Receptive Field in
     Deep Convolutional Neural Networks", Sec. 2: put a gradient of 1 on the unit and 0
     on every other output, backpropagate to the input, and look at the magnitude of
-    what arrives. Here: the absolute gradient of the unit with respect to each pixel,
-    summed over the input channels, averaged over ``images``, and divided by its total,
-    so the map sums to 1 (each pixel's share of the gradient). Unlike
+    what arrives. Here: the absolute gradient of the unit with respect to each pixel
+    (``torch.autograd.grad``: nothing is left on the model's weights), summed over
+    the input channels, averaged over ``images``, and divided by its total, so the
+    map sums to 1 (each pixel's share of the gradient). Unlike
     :func:`empirical_receptive_field`, this uses the model as it is (its weights, its
     ReLUs and max pools), in eval mode.
 
     Args:
         model: the network, with real (not meta) weights.
-        images: ``(N, C, H, W)`` float inputs the average is taken over.
+        images: ``(N, C, H, W)`` float inputs the average is taken over (moved to
+            the model's device).
         layer: a submodule or its dotted name.
-        position: ``(row, column)`` of the unit (default: the centre of the map).
-        channel: one channel, or ``None`` (default) for the sum over all channels at
-            ``position``.
+        channel: one channel; ``"all"`` for the sum over all channels; ``None``
+            (default): each image's strongest (argmax of the rectified activation).
+        position: ``(row, column)`` of the unit; ``"centre"`` for the map's centre;
+            ``None`` (default): each image's strongest.
 
     Returns:
-        ``(H, W)`` float tensor, non-negative, summing to 1 (all zeros if no gradient
-        arrives at all).
+        ``(H, W)`` float tensor on the model's device, non-negative, summing to 1
+        (all zeros if no gradient arrives at all).
+
+    Example:
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())
+        >>> erf = effective_receptive_field(net, torch.rand(4, 1, 8, 8), "1", position="centre")
+        >>> erf.shape, round(float(erf.sum()), 4)
+        (torch.Size([8, 8]), 1.0)
     """
     _validate.module(model)
     name, _ = _validate.submodule(model, layer)
@@ -674,16 +864,11 @@ def effective_receptive_field(
     position, channel = _checked_unit(position, channel)
     if any(p.is_meta for p in model.parameters()):
         raise ValueError("model must have real weights, not weights on the meta device")
-    modes = {module: module.training for module in model.modules()}
-    images = images.detach().clone().requires_grad_(True)
-    model.eval()
-    try:
+    with model_left_as_found(model), torch.enable_grad():
+        images = images.detach().to(device_of(model)).requires_grad_(True)
         output = _output_of(model, name, images)
-        _unit(output, position, channel, name).sum().backward()
-    finally:
-        for module, training in modes.items():
-            module.train(training)
-    magnitude = images.grad.abs().sum(dim=1).mean(dim=0)
+        (gradient,) = torch.autograd.grad(_unit(output, position, channel, name).sum(), images)
+    magnitude = gradient.abs().sum(dim=1).mean(dim=0)
     total = magnitude.sum()
     return magnitude / total if total > 0 else magnitude
 

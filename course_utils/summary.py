@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 import torchinfo
-from matplotlib.patches import Rectangle
 from torch import nn
 
 from . import _validate
+from ._state import device_of, dtype_of, model_left_as_found
 
-__all__ = ["layer_table", "plot_architecture", "weight_layers"]
+__all__ = ["layer_table", "weight_layers"]
 
 
 def layer_table(
@@ -45,11 +44,15 @@ def layer_table(
     names = {id(module): name for name, module in model.named_modules()}
     # A model built under ``with torch.device("meta"):`` has shapes but no weights in
     # memory; torchinfo then runs on the meta device too.
-    device = next(model.parameters(), torch.empty(0)).device
     try:
-        stats = torchinfo.summary(
-            model, input_size=(batch_size, *input_size), verbose=0, device=device, mode="eval"
-        )
+        with model_left_as_found(model):
+            stats = torchinfo.summary(
+                model,
+                input_size=(batch_size, *input_size),
+                verbose=0,
+                device=device_of(model),
+                mode="eval",
+            )
     except RuntimeError as err:  # torchinfo's own message points to a trace it does not show
         raise ValueError(
             f"input_size {input_size} does not fit the model: {err.__cause__ or err}"
@@ -104,23 +107,14 @@ def weight_layers(model: nn.Module, input_size: tuple[int, ...]) -> pd.DataFrame
     )
     names = {module: name for name, module in model.named_modules()}
     calls: list[tuple[nn.Module, torch.Size]] = []
-    hooks = [
-        module.register_forward_hook(lambda m, _, out: calls.append((m, out.shape)))
-        for module in model.modules()
-        if not list(module.children())
-    ]
-    device = next(model.parameters(), torch.empty(0)).device
-    training = model.training
     try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(1, *input_size, device=device))
+        with model_left_as_found(model), torch.no_grad():
+            for module in model.modules():
+                if not list(module.children()):
+                    module.register_forward_hook(lambda m, _, out: calls.append((m, out.shape)))
+            model(torch.zeros(1, *input_size, device=device_of(model), dtype=dtype_of(model)))
     except RuntimeError as err:
         raise ValueError(f"input_size {input_size} does not fit the model: {err}") from None
-    finally:
-        model.train(training)
-        for hook in hooks:
-            hook.remove()
     rows: list[dict] = []
     for module, shape in calls:
         if isinstance(module, nn.Conv2d | nn.Linear):
@@ -159,83 +153,3 @@ def _short_name(module: nn.Module) -> str:
     if isinstance(module, nn.Flatten):
         return ""
     return {"LocalResponseNorm": "LRN"}.get(type(module).__name__, type(module).__name__)
-
-
-def plot_architecture(
-    model: nn.Module, input_size: tuple[int, ...], *, ax: plt.Axes | None = None
-) -> plt.Axes:
-    """Draw a network's weight layers as boxes, from :func:`weight_layers`.
-
-    Each convolution's output is a box whose height grows with its map size (square
-    root, so 13x13 maps stay visible next to 110x110) and whose label gives the maps,
-    their size, the kernel and the stride. A grouped convolution (``groups=2``, AlexNet's
-    two GPUs) splits its input and output into stacked halves joined half to half;
-    a dense layer joins every half to every half. What runs between two weight layers
-    (ReLU, LRN, pooling and the size it pools to) is written under the arrow.
-
-    Args:
-        model: the network (it may live on the meta device).
-        input_size: shape of one input without the batch, e.g. ``(3, 227, 227)``.
-        ax: where to draw; a new wide figure if None.
-
-    Returns:
-        The axes.
-    """
-    layers = weight_layers(model, input_size)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(11, 4.4), layout="constrained")
-    _validate.instance(ax, "ax", plt.Axes, "matplotlib Axes")
-    groups = layers["groups"].tolist() + [0]
-    # A map is drawn in as many parts as the layers on either side of it split it into.
-    parts = [max(groups[i], groups[i + 1], 1) for i in range(len(layers))]
-    largest = max(int(layers["height"].max()), 1)
-    step, top = 1.9, []
-    for i, row in layers.iterrows():
-        x = i * step
-        if row["kind"] == "conv":
-            height = 0.8 + 2.4 * (row["height"] / largest) ** 0.5
-            label = f"{row['channels']} @ {row['height']}x{row['width']}"
-            label += f"\n{row['kernel']}x{row['kernel']} /{row['stride']}"
-        else:
-            height = 0.4 + 2.8 * row["channels"] / layers["channels"][layers["kind"] == "fc"].max()
-            label = f"{row['channels']} units"
-        gap = 0.12
-        piece = (height - gap * (parts[i] - 1)) / parts[i]
-        boxes = []
-        for p in range(parts[i]):
-            y = -height / 2 + p * (piece + gap)
-            ax.add_patch(Rectangle((x, y), 0.7, piece, facecolor="#cfe3f2", edgecolor="#0072B2"))
-            boxes.append(y + piece / 2)
-        ax.text(
-            x + 0.35,
-            height / 2 + 0.12,
-            row["name"],
-            ha="center",
-            va="bottom",
-            fontsize=10,
-            fontweight="bold",
-        )
-        ax.text(x + 0.35, -height / 2 - 0.12, label, ha="center", va="top", fontsize=8)
-        if i > 0:
-            grouped = row["groups"] > 1
-            for a, ya in enumerate(top):
-                for b, yb in enumerate(boxes):
-                    if grouped and a != b:
-                        continue
-                    ax.plot([x - step + 0.7, x], [ya, yb], color="#666666", lw=0.8)
-            after = layers["after"][i - 1].replace(", ", "\n")
-            ax.text(
-                x - step / 2 + 0.35,
-                -2.45,
-                after,
-                ha="center",
-                va="top",
-                fontsize=7.5,
-                color="#666666",
-                linespacing=1.1,
-            )
-        top = boxes
-    ax.set_xlim(-0.3, len(layers) * step)
-    ax.set_ylim(-3.9, 2.1)
-    ax.set_axis_off()
-    return ax

@@ -7,10 +7,16 @@ after every step goes in through ``after_step``: ZFNet's filter renormalisation
 (Zeiler & Fergus 2014, Sec. 3.1), :func:`renormalize_filters_`, is one.
 
 Same seed, same data, same model, same machine -> the same weights, bit for bit
-(``seed_everything`` asks PyTorch for deterministic algorithms, the shuffling and
-dropout draw from seeded generators). On another machine or PyTorch version the
-floating-point sums may be done in another order, so the weights can differ in
+(PyTorch is asked for deterministic algorithms during training only,
+:func:`course_utils.seeding.deterministic_algorithms`; the shuffling and dropout
+draw from seeded generators). On another machine, another PyTorch version or a GPU
+the floating-point sums may be done in another order, so the weights can differ in
 the last bits.
+
+Every function here runs the model inside
+:func:`course_utils._state.model_left_as_found` and on the model's device: the
+caller's model comes back with every submodule's mode, ``requires_grad``,
+``.grad`` and hooks as they were (``fit`` changes the weights, and nothing else).
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import _validate
+from ._state import device_of, model_left_as_found
 from .data import ImageSet
 from .metrics import topk_accuracy
-from .seeding import seed_everything
+from .seeding import deterministic_algorithms, seed_everything
 
 __all__ = ["evaluate", "fit", "predict", "renormalize_filters_"]
 
@@ -46,16 +53,13 @@ def _check_scores(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, 
 
     One image goes through the model in eval mode (no dropout, no change to any state).
     """
-    was_training = model.training
-    model.eval()
     try:
-        scores = model(images[:1])
-    except RuntimeError as err:
+        with model_left_as_found(model):
+            scores = model(images[:1].to(device_of(model)))
+    except (RuntimeError, TypeError, ValueError, IndexError) as err:
         raise ValueError(
             f"model cannot take the images of {name} (shape {tuple(images.shape[1:])}): {err}"
         ) from None
-    finally:
-        model.train(was_training)
     needed = int(labels.max()) + 1
     if not isinstance(scores, torch.Tensor) or scores.ndim != 2 or scores.shape[1] < needed:
         shape = tuple(scores.shape) if isinstance(scores, torch.Tensor) else type(scores).__name__
@@ -75,16 +79,22 @@ def predict(model: nn.Module, dataset, *, batch_size: int = 100) -> torch.Tensor
         batch_size: images per forward pass (memory only; results do not depend on it).
 
     Returns:
-        ``(N, C)`` float32 tensor of unnormalised scores (logits).
+        ``(N, C)`` float tensor of unnormalised scores (logits), on the model's device.
+
+    Example:
+        >>> import course_utils as cu
+        >>> test = cu.data.load_fashion_mnist("test", verbose=False)
+        >>> model = cu.models.load_pretrained("small_alexnet")
+        >>> predict(model, test).shape
+        torch.Size([1000, 10])
     """
     _validate.module(model)
-    images, _ = _check_dataset(dataset, "dataset")
+    images, labels = _check_dataset(dataset, "dataset")
     batch_size = _validate.integer(batch_size, "batch_size", min=1)
-    was_training = model.training
-    model.eval()
-    scores = torch.cat([model(batch) for batch in images.split(batch_size)])
-    model.train(was_training)
-    return scores
+    _check_scores(model, images, labels, "dataset")
+    device = device_of(model)
+    with model_left_as_found(model):
+        return torch.cat([model(batch.to(device)) for batch in images.split(batch_size)])
 
 
 def evaluate(model: nn.Module, dataset, *, k: int = 1, batch_size: int = 100) -> float:
@@ -95,7 +105,8 @@ def evaluate(model: nn.Module, dataset, *, k: int = 1, batch_size: int = 100) ->
     _validate.module(model)
     _, labels = _check_dataset(dataset, "dataset")
     _validate.integer(k, "k", min=1)
-    return topk_accuracy(predict(model, dataset, batch_size=batch_size), labels, k=k)
+    scores = predict(model, dataset, batch_size=batch_size)
+    return topk_accuracy(scores.cpu(), labels, k=k)
 
 
 def fit(
@@ -111,9 +122,18 @@ def fit(
     lr_schedule: str = "constant",
     after_step: Callable[[nn.Module], object] | None = None,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Train ``model`` in place with SGD and return one row of history per epoch.
+
+    **What it changes.** The weights that have ``requires_grad`` (and nothing
+    else): the model trains in train mode, on its own device, and comes back with
+    every submodule's mode as it was found (a freshly built model is in train
+    mode; call ``model.eval()`` or use :func:`evaluate` to test it), its
+    ``requires_grad`` flags, ``.grad`` tensors and hooks untouched. The global
+    random generators are re-seeded with ``seed`` (as
+    :func:`course_utils.seeding.seed_everything` does); deterministic algorithms
+    are asked for during training only.
 
     Args:
         model: a classifier taking ``(N, 1, H, W)`` float images in [0, 1] and
@@ -131,6 +151,10 @@ def fit(
             the paper's) or ``functools.partial(renormalize_filters_, max_rms=0.05)``.
         seed: seeds the batch order and dropout (through :func:`course_utils.seeding.seed_everything`).
         progress: show a progress bar over the steps.
+
+    Raises:
+        FloatingPointError: the loss or the weights stopped being finite (``lr`` too large).
+        ValueError: no parameter has ``requires_grad`` (nothing to train).
 
     Returns:
         One row per epoch, as a pandas DataFrame with the columns ``epoch``, ``train_loss`` (mean
@@ -153,10 +177,12 @@ def fit(
     _check_scores(model, images, labels, "train_set")
     if test_set is not None:
         _check_scores(model, *_check_dataset(test_set, "test_set"), "test_set")
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("model has no parameter with requires_grad=True: nothing to train")
+    device = device_of(model)
     generator = seed_everything(seed)
-    optimizer = torch.optim.SGD(
-        model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay
-    )
+    optimizer = torch.optim.SGD(trainable, lr=lr, momentum=momentum, weight_decay=weight_decay)
     steps_per_epoch = -(-len(labels) // batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
@@ -168,35 +194,45 @@ def fit(
     )
     history = []
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", unit="step", disable=not progress)
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(labels), generator=generator)
-        total_loss, correct = 0.0, 0
-        for batch in order.split(batch_size):
-            scores = model(images[batch])
-            loss = F.cross_entropy(scores, labels[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            if after_step is not None:
-                after_step(model)
-            total_loss += loss.item()
-            correct += int((scores.argmax(dim=1) == labels[batch]).sum())
-            bar.update(1)
-        row = {
-            "epoch": epoch,
-            "train_loss": total_loss / steps_per_epoch,
-            "train_accuracy": correct / len(labels),
-        }
-        if test_set is not None:
-            row["test_accuracy"] = evaluate(model, test_set)
-        row["seconds"] = time.perf_counter() - start
-        bar.set_postfix(loss=f"{row['train_loss']:.3f}")
-        history.append(row)
-    bar.close()
-    model.eval()
+    with bar, model_left_as_found(model, train=True), deterministic_algorithms():
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            order = torch.randperm(len(labels), generator=generator)
+            total_loss, correct = 0.0, 0
+            for batch in order.split(batch_size):
+                x, y = images[batch].to(device), labels[batch].to(device)
+                scores = model(x)
+                loss = F.cross_entropy(scores, y)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(
+                        f"the loss became {loss.item()} in epoch {epoch}: training diverged; "
+                        f"lower lr (got {lr:g})"
+                    )
+                gradients = torch.autograd.grad(loss, trainable)
+                for p, g in zip(trainable, gradients, strict=True):
+                    p.grad = g
+                optimizer.step()
+                schedule.step()
+                if after_step is not None:
+                    after_step(model)
+                total_loss += loss.item()
+                correct += int((scores.argmax(dim=1) == y).sum())
+                bar.update(1)
+            if not all(torch.isfinite(p).all() for p in trainable):
+                raise FloatingPointError(
+                    f"the weights are no longer finite after epoch {epoch}: training diverged; "
+                    f"lower lr (got {lr:g})"
+                )
+            row = {
+                "epoch": epoch,
+                "train_loss": total_loss / steps_per_epoch,
+                "train_accuracy": correct / len(labels),
+            }
+            if test_set is not None:
+                row["test_accuracy"] = evaluate(model, test_set)
+            row["seconds"] = time.perf_counter() - start
+            bar.set_postfix(loss=f"{row['train_loss']:.3f}")
+            history.append(row)
     return pd.DataFrame(history)
 
 

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from captum.attr import Occlusion
 
 import course_utils as cu
-from course_utils.occlusion import _batch_size, occlusion_attribution
+from course_utils.occlusion import occlusion_attribution
 
 
 def best_time(repeat: int, fn, *args, **kwargs) -> tuple[float, torch.Tensor]:
@@ -57,7 +57,7 @@ def cases() -> list[tuple[str, torch.nn.Module, torch.Tensor, int, int, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--memory-mb", type=float, default=256.0)
+    parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread")
@@ -72,17 +72,16 @@ def main() -> None:
         windows = len(cu.occlusion.window_starts(height, window, stride)) * len(
             cu.occlusion.window_starts(width, window, stride)
         )
-        batch = min(_batch_size(model, image[0], args.memory_mb), windows)
+        batch = min(args.batch_size, windows)
         ours, ours_map = best_time(
             args.repeat,
             occlusion_attribution,
             model,
             image,
-            target,
+            target=target,
             window=window,
             stride=stride,
-            memory_mb=args.memory_mb,
-            progress=False,
+            batch_size=args.batch_size,
         )
         kwargs = {
             "sliding_window_shapes": (channels, window, window),

@@ -60,7 +60,9 @@ def main() -> None:
         cu.seed_everything(args.seed)
         model = getattr(cu.models, name)()
         start = time.perf_counter()
-        history = cu.train.fit(model, train, test_set=test, **{**RECIPE, "epochs": args.epochs})
+        history = cu.train.fit(
+            model, train, test_set=test, progress=True, **{**RECIPE, "epochs": args.epochs}
+        )
         print(f"{name}: {time.perf_counter() - start:.0f} s")
         print(history.round(4).to_string(index=False))
         path = args.out / f"{name}.pt"

@@ -3,21 +3,7 @@
 import socket
 
 import pytest
-import torch
 from sitetools import serve
-
-
-@pytest.fixture(autouse=True)
-def _restore_deterministic_mode():
-    """Put PyTorch's deterministic mode back as it was after each test.
-
-    ``seed_everything`` (and so ``fit`` and ``setup_notebook``) turns it on for the whole
-    process; left on, it made a later test depend on the order (``F.max_unpool2d``, which
-    test_unpooling compares with, refuses to run in that mode).
-    """
-    before = torch.are_deterministic_algorithms_enabled()
-    yield
-    torch.use_deterministic_algorithms(before)
 
 
 @pytest.fixture

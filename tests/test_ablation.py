@@ -94,7 +94,8 @@ def test_replace_layers_returns_an_independent_copy():
     before = copy.deepcopy(model)
     new = nn.Linear(16, 5)
     replaced = replace_layers(model, {"6": new})
-    assert replaced[6] is new and model[6] is not new
+    assert isinstance(replaced[6], nn.Linear) and replaced[6] is not new  # a copy of it
+    assert torch.equal(replaced[6].weight, new.weight) and model[6] is not new
     assert replaced(torch.rand(2, 1, 8, 8)).shape == (2, 5)
     with torch.no_grad():
         replaced[0].weight.add_(1.0)  # training the copy must not touch the original
@@ -106,7 +107,7 @@ def test_feature_map_drops_equal_accuracies_of_silenced_copies():
     model = _model()
     data = _dataset()
     images, labels = data.tensors()
-    table = feature_map_drops(model, "2", data, progress=False)
+    table = feature_map_drops(model, data, "2", progress=False)
     intact = topk_accuracy(model(images).detach(), labels)
     assert table["channel"].tolist() == [0, 1, 2, 3]
     for channel in range(4):
@@ -114,7 +115,7 @@ def test_feature_map_drops_equal_accuracies_of_silenced_copies():
         row = table.iloc[channel]
         assert row["accuracy"] == pytest.approx(accuracy)
         assert row["drop"] == pytest.approx(intact - accuracy)
-    top2 = feature_map_drops(model, "2", data, channels=[2], k=2, progress=False)
+    top2 = feature_map_drops(model, data, "2", channels=[2], k=2, progress=False)
     accuracy = topk_accuracy(_silenced(model, 2, [2])(images).detach(), labels, k=2)
     assert top2["accuracy"].tolist() == pytest.approx([accuracy])
 
@@ -136,7 +137,7 @@ def test_bad_arguments_raise_clear_errors():
     with pytest.raises(TypeError, match="^replacements"):
         replace_layers(model, {"2": "identity"})
     with pytest.raises(TypeError, match="^dataset"):
-        feature_map_drops(model, "2", torch.zeros(3, 1, 8, 8), progress=False)
+        feature_map_drops(model, torch.zeros(3, 1, 8, 8), "2", progress=False)
 
 
 def test_paper_table3_agrees_with_the_papers_table2():
@@ -194,4 +195,24 @@ def test_channels_and_layers_are_checked_before_any_work():
         replace_layers(model, {})
     # checked before the dataset is evaluated (evaluate would refuse None with a TypeError)
     with pytest.raises(ValueError, match="^channels"):
-        feature_map_drops(model, "0", None, channels=[], progress=False)
+        feature_map_drops(model, None, "0", channels=[], progress=False)
+
+
+def test_replace_layers_shares_nothing_with_the_original():
+    # Issue 24: a replacement that is one of the model's own modules went into the
+    # "copy" as it was, so training the copy changed the original.
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 1))
+    copy = replace_layers(model, {"2": model[0]})
+    own = {id(t) for t in model.parameters()} | {id(m) for m in model.modules()}
+    assert not own & ({id(t) for t in copy.parameters()} | {id(m) for m in copy.modules()})
+
+
+def test_feature_map_drops_checks_channels_before_evaluating(monkeypatch):
+    import course_utils.ablation as ablation
+
+    model, data = _model(), _dataset()
+    calls = []
+    monkeypatch.setattr(ablation, "evaluate", lambda *a, **k: calls.append(1) or 0.5)
+    with pytest.raises(ValueError, match="^channels must be below"):
+        feature_map_drops(model, data, "2", channels=[999])
+    assert calls == []

@@ -18,6 +18,7 @@ import copy
 import pandas as pd
 import pytest
 import torch
+import torch.nn.functional as F
 import torchvision
 from torch import nn
 
@@ -86,7 +87,7 @@ def _autograd_projection(net: nn.Module, images, index: int, channel: int, rows,
     output = net[: index + 1](x)
     units = output[torch.arange(len(x)), channel, rows, cols]
     (gradient,) = torch.autograd.grad(units.sum(), x)
-    return gradient * units.detach()[:, None, None, None]
+    return gradient * units.detach().clamp(min=0)[:, None, None, None]  # rectified
 
 
 @pytest.mark.parametrize("index", range(8))
@@ -104,8 +105,10 @@ def test_each_step_equals_autograd(index):
 
 def test_given_position_and_the_layer_as_a_module():
     net, images = _random_net(), _images()
-    expected = _autograd_projection(net, images, 3, 5, torch.tensor(2), torch.tensor(1))
-    ours = DeconvNet(net).project(images, net[3], channel=5, position=(2, 1), rule="gradient")
+    channel = int(net[:4](images)[:, :, 2, 1].amin(dim=0).argmax())  # positive there in all
+    expected = _autograd_projection(net, images, 3, channel, torch.tensor(2), torch.tensor(1))
+    assert expected.abs().max() > 0
+    ours = DeconvNet(net).project(images, net[3], channel=channel, position=(2, 1), rule="gradient")
     torch.testing.assert_close(ours, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -116,7 +119,9 @@ def test_nested_sequential_blocks():
     output = flat[:5](images)
     rows, cols, _ = _strongest(output, channel=4)
     expected = _autograd_projection(flat, images, 4, 4, rows, cols)
-    ours = DeconvNet(nested).project(images, "1.1", 4, rule="gradient")  # the ReLU after conv2
+    ours = DeconvNet(nested).project(
+        images, "1.1", channel=4, rule="gradient"
+    )  # the ReLU after conv2
     torch.testing.assert_close(ours, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -136,13 +141,15 @@ def test_normalisation_true_gradient_or_passed_through():
     output = net(images)
     rows, cols, _ = _strongest(output, channel=1)
     exact = _autograd_projection(net, images, len(net) - 1, 1, rows, cols)
-    ours = DeconvNet(net, lrn="gradient").project(images, str(len(net) - 1), 1, rule="gradient")
+    ours = DeconvNet(net, lrn="gradient").project(
+        images, str(len(net) - 1), channel=1, rule="gradient"
+    )
     torch.testing.assert_close(ours, exact, rtol=1e-10, atol=1e-12)
 
     straight = copy.deepcopy(net)
     straight[2] = _LRNWithIdentityGradient(net[2])
     passed = _autograd_projection(straight, images, len(net) - 1, 1, rows, cols)
-    ours = DeconvNet(net).project(images, str(len(net) - 1), 1, rule="gradient")
+    ours = DeconvNet(net).project(images, str(len(net) - 1), channel=1, rule="gradient")
     torch.testing.assert_close(ours, passed, rtol=1e-10, atol=1e-12)
     assert not torch.allclose(exact, passed, rtol=1e-3)  # the choice makes a difference
 
@@ -177,7 +184,7 @@ def test_equals_captum_on_a_random_network(rule, layer):
     rows, cols, values = _strongest(output, channel)
     assert (values > 0).all()
     expected = _captum_projection(net, layer, images, rule, channel, rows, cols, values)
-    ours = DeconvNet(net).project(images, layer, channel, rule=rule)
+    ours = DeconvNet(net).project(images, layer, channel=channel, rule=rule)
     assert ours.abs().max() > 0
     torch.testing.assert_close(ours, expected, rtol=1e-10, atol=1e-12)
 
@@ -200,7 +207,7 @@ def test_equals_captum_on_torchvision_alexnet(torchvision_alexnet, rule):
         channel = int(output.amax(dim=(0, 2, 3)).argmax())
         rows, cols, values = _strongest(output, channel)
         expected = _captum_projection(model, layer, images, rule, channel, rows, cols, values)
-        ours = deconvnet.project(images, layer, channel, rule=rule)
+        ours = deconvnet.project(images, layer, channel=channel, rule=rule)
         scale = expected.abs().max()
         torch.testing.assert_close(ours / scale, expected / scale, rtol=0, atol=1e-5)
 
@@ -214,10 +221,11 @@ def test_grouped_alexnet_and_zfnet_equal_autograd():
         images = _images(n=2, size=(size, size), seed=5).float()
         for index in (4, 10, 12):  # conv2, conv4, conv5
             output = features[: index + 1](images)
-            rows, cols, _ = _strongest(output, channel=7)
-            expected = _autograd_projection(features, images, index, 7, rows, cols)
+            channel = int(output.flatten(2).amax(dim=2).amin(dim=0).argmax())  # > 0 in each
+            rows, cols, _ = _strongest(output, channel=channel)
+            expected = _autograd_projection(features, images, index, channel, rows, cols)
             ours = DeconvNet(features, lrn="gradient").project(
-                images, str(index), 7, rule="gradient"
+                images, str(index), channel=channel, rule="gradient"
             )
             scale = expected.abs().max()
             torch.testing.assert_close(ours / scale, expected / scale, rtol=0, atol=1e-5)
@@ -235,7 +243,7 @@ def test_small_pretrained_model_in_the_pixels_its_features_see():
     (gradient,) = torch.autograd.grad(units.sum(), x)
     expected = gradient * units.detach()[:, None, None, None]
     deconvnet = DeconvNet(model, lrn="gradient")
-    ours = deconvnet.project(test.tensors()[0][:4], "features.8", 3, rule="gradient")
+    ours = deconvnet.project(test.tensors()[0][:4], "features.8", channel=3, rule="gradient")
     torch.testing.assert_close(ours, expected, rtol=1e-4, atol=1e-7)
     first = torch.utils.data.Subset(test, range(150))  # (image, label) pairs, 28x28
     table = top_activations(model, first, "features.8", k=2, progress=False)
@@ -309,7 +317,7 @@ def test_projection_is_zero_outside_the_receptive_field(rule):
     for layer in ("0", "3", "6"):
         size, stride, start = (int(fields.loc[layer, key]) for key in ("size", "stride", "start"))
         for position in ((0, 0), (3, 2), (4, 4)):
-            pixels = deconvnet.project(images, layer, channel=1, position=position, rule=rule)
+            pixels = deconvnet.project(images, layer, position=position, rule=rule)
             nonzero = pixels[0].abs().sum(dim=0) > 0
             top, left = (start + p * stride for p in position)
             outside = torch.ones_like(nonzero)
@@ -321,17 +329,17 @@ def test_bad_input_gives_clear_errors():
     net, images = _random_net(), _images()
     deconvnet = DeconvNet(net)
     with pytest.raises(ValueError, match="^layer 'conv9'"):
-        deconvnet.project(images, "conv9", 0)
+        deconvnet.project(images, "conv9", channel=0)
     with pytest.raises(ValueError, match="^channel must be an int <= 7|^channel must be an int in"):
-        deconvnet.project(images, "3", 8)
+        deconvnet.project(images, "3", channel=8)
     with pytest.raises(ValueError, match=r"^position \(9, 0\) is outside the 9x8 map of layer '3'"):
-        deconvnet.project(images, "3", 0, position=(9, 0))
+        deconvnet.project(images, "3", channel=0, position=(9, 0))
     with pytest.raises(ValueError, match="^rule"):
-        deconvnet.project(images, "3", 0, rule="saliency")
+        deconvnet.project(images, "3", channel=0, rule="saliency")
     with pytest.raises(ValueError, match="^lrn"):
         DeconvNet(net, lrn="skip")
     with pytest.raises(ValueError, match="^images"):
-        deconvnet.project(images[0], "3", 0)
+        deconvnet.project(images[0], "3", channel=0)
     with pytest.raises(ValueError, match="^k must be at most the number of images"):
         top_activations(net, images, "3", k=4, progress=False)
     with pytest.raises(ValueError, match="^forward_input must have signal's shape"):
@@ -349,13 +357,13 @@ def test_bad_input_gives_clear_errors():
 
 def test_unsupported_layers_are_named():
     net = _random_net()
-    net[1] = nn.BatchNorm2d(6)
+    net[1] = nn.BatchNorm2d(6).double().eval()
     with pytest.raises(TypeError, match="'1' is BatchNorm2d"):
-        DeconvNet(net).project(_images(), "3", 0)
-    DeconvNet(net).project(_images(), "0", 0)  # the layers below are all fine
+        DeconvNet(net).project(_images(), "3", channel=0)
+    DeconvNet(net).project(_images(), "0", channel=0)  # the layers below are all fine
     alexnet = torchvision.models.alexnet(weights=None)
     with pytest.raises(ValueError, match="model.features"):
-        DeconvNet(alexnet).project(torch.rand(1, 3, 64, 64), "classifier.1", 0)
+        DeconvNet(alexnet).project(torch.rand(1, 3, 64, 64), "classifier.1", channel=0)
 
 
 def test_project_checks_its_arguments_before_the_forward_pass():
@@ -366,11 +374,86 @@ def test_project_checks_its_arguments_before_the_forward_pass():
         module.register_forward_pre_hook(lambda *_: calls.append(1))
     deconvnet = DeconvNet(net)
     with pytest.raises(TypeError, match="^channel must be an int"):
-        deconvnet.project(images, "3", 2.5)
+        deconvnet.project(images, "3", channel=2.5)
     with pytest.raises(ValueError, match="^channel must be an int >= 0"):
-        deconvnet.project(images, "3", -1)
+        deconvnet.project(images, "3", channel=-1)
     with pytest.raises(TypeError, match="^position must be an int"):
-        deconvnet.project(images, "3", 0, position=(0.5, 1))
+        deconvnet.project(images, "3", channel=0, position=(0.5, 1))
     with pytest.raises(TypeError, match="^top must be the table of top_activations"):
         deconvnet.project_top(images, "3", [[0, 0, 0, 0]], progress=False)
     assert calls == []
+
+
+def test_a_unit_that_is_not_positive_projects_to_zero_with_a_warning():
+    # Issue 19: on a layer before its ReLU, position=None takes the strongest *rectified*
+    # activation, as the paper (which projects rectified maps) and Captum do; a map whose
+    # maximum is negative has no positive unit, so its projection is zero, with a warning.
+    net, images = _random_net(seed=3), _images(seed=4)
+    output = net[:1](images)
+    negative = (output.flatten(2).amax(dim=2) < 0).all(dim=0).nonzero()
+    if len(negative) == 0:
+        net[0].bias.data[0] = -50.0  # make map 0 negative everywhere
+        negative = torch.tensor([[0]])
+    with pytest.warns(UserWarning, match="not positive"):
+        pixels = DeconvNet(net).project(images, "0", channel=int(negative[0, 0]))
+    assert torch.equal(pixels, torch.zeros_like(pixels))
+
+
+def test_a_relu_used_twice_and_a_functional_relu_are_followed_or_refused():
+    # Issue 24: named_children() lists a module used twice once; F.relu in a forward is
+    # invisible to a walk through the modules. The first is followed, the second refused.
+    torch.manual_seed(0)
+    relu = nn.ReLU()
+    c1, c2 = nn.Conv2d(3, 4, 3).double(), nn.Conv2d(4, 4, 3).double()
+    net = nn.Sequential(c1, relu, c2, relu).eval()
+    images = _images(n=2, size=(12, 12))
+    output = net(images)
+    rows, cols, _ = _strongest(output, channel=1)
+    expected = _autograd_projection(net, images, 3, 1, rows, cols)
+    ours = DeconvNet(net).project(images, "3", channel=1, rule="gradient")
+    torch.testing.assert_close(ours, expected, rtol=1e-10, atol=1e-12)
+
+    class Hidden(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(c1, c2)
+
+        def forward(self, x):
+            return self.features[1](F.relu(self.features[0](x)))
+
+    with pytest.raises(ValueError, match="cannot follow"):
+        DeconvNet(Hidden()).project(images, "features.1", channel=1)
+
+
+def test_project_top_refuses_a_table_of_another_layer():
+    net, images = _random_net(), _images()
+    top = top_activations(net, images, "3", k=2)
+    with pytest.raises(ValueError, match="computed at layer '3'"):
+        DeconvNet(net).project_top(images, "4", top)
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        (torch.rand(2, 1, 31, 29, dtype=torch.float64), "3 channels"),
+        (torch.rand(2, 3, 31, 29, dtype=torch.float32), "dtype"),
+        (torch.empty(2, 3, 31, 29, dtype=torch.float64, device="meta"), "meta"),
+    ],
+)
+def test_images_the_model_cannot_take_are_refused_clearly(images, message):
+    with pytest.raises(ValueError, match=f"^images.*{message}"):
+        DeconvNet(_random_net()).project(images, "3")
+
+
+def test_a_pandas_row_is_a_position():
+    # Issue 24: a (row, column) pandas row gave "position must be an int".
+    net, images = _random_net(), _images()
+    top = top_activations(net, images, "3", k=1)
+    unit = top.iloc[0]
+    from_row = DeconvNet(net).project(
+        images, "3", channel=int(unit["channel"]), position=unit[["row", "column"]]
+    )
+    from_tuple = DeconvNet(net).project(
+        images, "3", channel=int(unit["channel"]), position=(int(unit["row"]), int(unit["column"]))
+    )
+    assert torch.equal(from_row, from_tuple)

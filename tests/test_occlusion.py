@@ -9,13 +9,12 @@ from captum.attr import Occlusion
 from torch import nn
 
 from course_utils.occlusion import (
-    OcclusionMaps,
     occlusion_attribution,
     occlusion_maps,
     part_correspondence,
-    plot_maps,
     window_starts,
 )
+from course_utils.plotting import occlusion_panels
 
 
 def _small_model(seed: int = 0) -> nn.Sequential:
@@ -98,7 +97,7 @@ def test_maps_equal_a_naive_loop(window, stride, baseline, layer):
     images = _images()
     target = torch.tensor([1, 3])
     ours = occlusion_maps(
-        model, images, target, layer=layer, window=window, stride=stride, baseline=baseline
+        model, images, layer, target=target, window=window, stride=stride, baseline=baseline
     )
     naive = _naive_views(model, images, target, window, stride, baseline, int(layer) + 1)
     for n, (channel, views) in enumerate(naive):
@@ -113,14 +112,14 @@ def test_maps_equal_a_naive_loop(window, stride, baseline, layer):
 def test_maps_with_a_chosen_channel_and_the_unoccluded_views():
     model = _small_model()
     images = _images(3)
-    ours = occlusion_maps(model, images, 2, layer=model[3], window=3, stride=2, channel=4)
+    ours = occlusion_maps(model, images, model[3], target=2, window=3, stride=2, channel=4)
     with torch.no_grad():
         maps = model.eval()[:4](images)
         scores = model(images)
     assert ours.channel.tolist() == [4, 4, 4]
-    torch.testing.assert_close(ours.unoccluded[:, 0], maps[:, 4].sum(dim=(1, 2)))
-    torch.testing.assert_close(ours.unoccluded[:, 1], scores.softmax(dim=1)[:, 2])
-    torch.testing.assert_close(ours.unoccluded[:, 2], scores.argmax(dim=1).double())
+    torch.testing.assert_close(ours.unoccluded_activation, maps[:, 4].sum(dim=(1, 2)))
+    torch.testing.assert_close(ours.unoccluded_probability, scores.softmax(dim=1)[:, 2])
+    assert torch.equal(ours.unoccluded, scores.argmax(dim=1))
 
 
 @pytest.mark.parametrize(
@@ -132,7 +131,7 @@ def test_attribution_equals_captum(window, stride, baseline):
     images = _images(3)
     target = torch.tensor([0, 3, 2])
     ours = occlusion_attribution(
-        model, images, target, window=window, stride=stride, baseline=baseline
+        model, images, target=target, window=window, stride=stride, baseline=baseline
     )
     w = window if isinstance(window, tuple) else (window, window)
     s = stride if isinstance(stride, tuple) else (stride, stride)
@@ -152,18 +151,18 @@ def test_attribution_hand_worked():
         model[1].weight.copy_(torch.eye(9)[:1])
     image = torch.ones(1, 1, 3, 3)
     expected = torch.tensor([[1, 1 / 2, 0], [1 / 2, 1 / 4, 0], [0, 0, 0]])
-    ours = occlusion_attribution(model, image, 0, window=2, stride=1)
+    ours = occlusion_attribution(model, image, target=0, window=2, stride=1)
     torch.testing.assert_close(ours[0, 0], expected)
 
 
 def test_batches_do_not_change_results_and_mode_is_restored():
     model = _small_model().train()
     images = _images()
-    big = occlusion_attribution(model, images, 1, window=3, stride=1)
-    tiny = occlusion_attribution(model, images, 1, window=3, stride=1, memory_mb=1e-6)
+    big = occlusion_attribution(model, images, target=1, window=3, stride=1)
+    tiny = occlusion_attribution(model, images, target=1, window=3, stride=1, batch_size=1)
     torch.testing.assert_close(big, tiny)
-    maps_big = occlusion_maps(model, images, 1, layer="3", window=3, stride=1)
-    maps_tiny = occlusion_maps(model, images, 1, layer="3", window=3, stride=1, memory_mb=1e-6)
+    maps_big = occlusion_maps(model, images, "3", target=1, window=3, stride=1)
+    maps_tiny = occlusion_maps(model, images, "3", target=1, window=3, stride=1, batch_size=1)
     torch.testing.assert_close(maps_big.activation, maps_tiny.activation)
     assert model.training
     assert all(not m._forward_hooks for m in model.modules())
@@ -181,27 +180,27 @@ def test_bad_arguments_raise_clear_errors():
     images = _images()
     kwargs = {"window": 3, "stride": 1}
     with pytest.raises(ValueError, match="^window"):
-        occlusion_attribution(model, images, 0, window=12, stride=1)
+        occlusion_attribution(model, images, target=0, window=12, stride=1)
     with pytest.raises(ValueError, match="^stride"):
-        occlusion_attribution(model, images, 0, window=3, stride=0)
+        occlusion_attribution(model, images, target=0, window=3, stride=0)
     with pytest.raises(ValueError, match="^stride"):
-        occlusion_attribution(model, images, 0, window=3, stride=4)
+        occlusion_attribution(model, images, target=0, window=3, stride=4)
     with pytest.raises(ValueError, match="^images"):
-        occlusion_attribution(model, images[0], 0, **kwargs)
+        occlusion_attribution(model, images[0], target=0, **kwargs)
     with pytest.raises(TypeError, match="^images"):
-        occlusion_attribution(model, images.long(), 0, **kwargs)
+        occlusion_attribution(model, images.long(), target=0, **kwargs)
     with pytest.raises(ValueError, match="^target"):
-        occlusion_attribution(model, images, 4, **kwargs)
+        occlusion_attribution(model, images, target=4, **kwargs)
     with pytest.raises(ValueError, match="^target"):
-        occlusion_maps(model, images, torch.tensor([0, -1]), layer="1", **kwargs)
+        occlusion_maps(model, images, "1", target=torch.tensor([0, -1]), **kwargs)
     with pytest.raises(ValueError, match="^channel"):
-        occlusion_maps(model, images, 0, layer="1", channel=6, **kwargs)
+        occlusion_maps(model, images, "1", target=0, channel=6, **kwargs)
     with pytest.raises(ValueError, match="^layer"):
-        occlusion_maps(model, images, 0, layer="conv9", **kwargs)
+        occlusion_maps(model, images, "conv9", target=0, **kwargs)
     with pytest.raises(TypeError, match="^model"):
-        occlusion_attribution(None, images, 0, **kwargs)
-    with pytest.raises(ValueError, match="^memory_mb"):
-        occlusion_attribution(model, images, 0, memory_mb=0, **kwargs)
+        occlusion_attribution(None, images, target=0, **kwargs)
+    with pytest.raises(ValueError, match="^batch_size"):
+        occlusion_attribution(model, images, target=0, batch_size=0, **kwargs)
 
 
 def test_part_correspondence_equals_a_naive_double_loop():
@@ -238,17 +237,17 @@ def test_part_correspondence_hand_worked():
 def test_plot_maps_draws_the_three_views():
     model = _small_model()
     images = _images()
-    maps = occlusion_maps(model, images, 1, layer="1", window=3, stride=2)
-    fig = plot_maps(maps, images[:, :1], ["a", "b", "c", "d"], row=1, title="test")
+    maps = occlusion_maps(model, images, "1", target=1, window=3, stride=2)
+    fig = occlusion_panels(maps, images[:, :1], ["a", "b", "c", "d"], row=1, title="test")
     axes = fig.axes
     assert [ax.get_title()[:3] for ax in axes[:4]] == ["(a)", "(b)", "(d)", "(e)"]
     shown = axes[2].images[0].get_array()
     torch.testing.assert_close(torch.as_tensor(shown.data), maps.probability[1])
     plt.close(fig)
     with pytest.raises(TypeError, match="^maps"):
-        plot_maps(images, images, ["a"])
+        occlusion_panels(images, images, ["a"])
     with pytest.raises(ValueError, match="^row"):
-        plot_maps(maps, images, ["a", "b", "c", "d"], row=2)
+        occlusion_panels(maps, images, ["a", "b", "c", "d"], row=2)
 
 
 def test_part_correspondence_bad_arguments():
@@ -263,38 +262,75 @@ def test_part_correspondence_bad_arguments():
 def test_plot_maps_checks_everything_before_drawing():
     model = _small_model()
     images = _images()
-    maps = occlusion_maps(model, images, 1, layer="1", window=3, stride=2, progress=False)
+    maps = occlusion_maps(model, images, "1", target=1, window=3, stride=2, progress=False)
     names = ["a", "b", "c", "d"]
     plt.close("all")
     with pytest.raises(ValueError, match="^pictures must hold the 2 images"):
-        plot_maps(maps, images[:1], names)
+        occlusion_panels(maps, images[:1], names)
     with pytest.raises(TypeError, match="^pictures"):
-        plot_maps(maps, "abc", names)
+        occlusion_panels(maps, "abc", names)
     with pytest.raises(TypeError, match="^class_names must be a list of str"):
-        plot_maps(maps, images, "abcd")
+        occlusion_panels(maps, images, "abcd")
     with pytest.raises(ValueError, match="^class_names must name classes 0 to"):
-        plot_maps(maps, images, ["a"])
+        occlusion_panels(maps, images, ["a"])
     with pytest.raises(TypeError, match="^title"):
-        plot_maps(maps, images, names, title=3)
+        occlusion_panels(maps, images, names, title=3)
     assert plt.get_fignums() == []
 
 
-def test_occlusion_maps_are_consistent_and_target_is_checked_before_the_model_runs():
+def test_unoccluded_class_is_an_int_and_target_is_checked_before_the_model_runs():
     model = _small_model()
     images = _images()
-    maps = occlusion_maps(model, images, 1, layer="1", window=3, stride=2, progress=False)
-    fields = {name: getattr(maps, name) for name in maps.__dataclass_fields__}
-    with pytest.raises(ValueError, match="^probability must have shape"):
-        OcclusionMaps(**{**fields, "probability": maps.probability[:1]})
-    with pytest.raises(ValueError, match="^rows must hold"):
-        OcclusionMaps(**{**fields, "rows": maps.rows[:-1]})
-    with pytest.raises(TypeError, match="^cols"):
-        OcclusionMaps(**{**fields, "cols": "abc"})
+    maps = occlusion_maps(model, images, "1", target=1, window=3, stride=2, progress=False)
+    assert maps.unoccluded.dtype == torch.int64  # a class index, not a float
     calls = []
     model.register_forward_pre_hook(lambda *_: calls.append(1))
     for bad, error in (("abc", TypeError), (-1, ValueError), (torch.tensor([0, -2]), ValueError)):
         with pytest.raises(error, match="^target"):
-            occlusion_maps(model, images, bad, layer="1", window=3, stride=2)
+            occlusion_maps(model, images, "1", target=bad, window=3, stride=2)
         with pytest.raises(error, match="^target"):
-            occlusion_attribution(model, images, bad, window=3, stride=2)
+            occlusion_attribution(model, images, target=bad, window=3, stride=2)
     assert calls == []
+
+
+def test_masks_are_made_batch_by_batch_within_the_budget(monkeypatch):
+    # Issue 24: all masks were built before the first batch. Now a batch's masks exist
+    # only while it runs, and a batch over MEMORY_BUDGET is refused before anything runs.
+    import course_utils.occlusion as occlusion
+
+    model, images = _small_model(), _images()
+    made = []
+    real = occlusion._masks
+
+    def spy(*args, **kwargs):
+        masks = real(*args, **kwargs)
+        made.append(len(masks))
+        return masks
+
+    monkeypatch.setattr(occlusion, "_masks", spy)
+    occlusion_attribution(model, images, target=1, window=3, stride=1, batch_size=5)
+    assert max(made) <= 5 and len(made) > 2
+    monkeypatch.setattr(occlusion, "MEMORY_BUDGET", 100)
+    with pytest.raises(ValueError, match="^batch_size 5 needs .* MEMORY_BUDGET"):
+        occlusion_attribution(model, images, target=1, window=3, stride=1, batch_size=5)
+
+
+def test_models_and_layers_occlusion_cannot_use_are_refused_clearly():
+    model, images = _small_model(), _images()
+
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, x):
+            return self.inner(x), x
+
+    with pytest.raises(ValueError, match="one tensor"):
+        occlusion_attribution(Pair(), images, target=1, window=3, stride=2)
+    unused = nn.ModuleDict({"net": model, "spare": nn.Conv2d(1, 1, 1).double()})
+    unused.forward = model.forward  # the spare layer never runs
+    with pytest.raises(ValueError, match="does not run"):
+        occlusion_maps(unused, images, "spare", target=1, window=3, stride=2)
+    with pytest.raises(ValueError, match="^images must have the model's dtype"):
+        occlusion_attribution(model, images.float(), target=1, window=3, stride=2)

@@ -14,6 +14,7 @@ References, none computed with the code under test:
 
 import pytest
 import torch
+import torch.nn.functional as F
 import torchvision
 from torch import nn
 
@@ -63,7 +64,7 @@ def test_hand_worked_one_dimensional_example():
     assert rows(table, ["0", "1", "2"]) == {"0": (3, 1, -1), "1": (4, 2, -1), "2": (8, 2, -3)}
     # Unit 2 of the last layer sees pixels -3 + 2 * 2 = 1 to 1 + 8 - 1 = 8.
     assert field_box(table, "2", (2, 2)) == (1, 1, 9, 9)
-    assert measured_box(empirical_receptive_field(model, 12, "2", (2, 2))) == (1, 1, 9, 9)
+    assert measured_box(empirical_receptive_field(model, 12, "2", position=(2, 2))) == (1, 1, 9, 9)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
@@ -77,12 +78,12 @@ def test_dilation_and_same_padding_by_hand():
     # holes at 10 and 14 (the "gridding" of dilated convolutions).
     seen = torch.zeros(32, dtype=torch.bool)
     seen[[7, 8, 9, 11, 12, 13, 15, 16, 17]] = True
-    mask = empirical_receptive_field(model, 32, "1", (6, 6))
+    mask = empirical_receptive_field(model, 32, "1", position=(6, 6))
     assert torch.equal(mask, seen[:, None] & seen[None, :])
     # padding="same" with an even kernel: PyTorch pads 3 // 2 = 1 before, 2 after.
     even = nn.Sequential(nn.Conv2d(1, 1, 4, padding="same"))
     assert rows(receptive_field(even, 9), ["0"]) == {"0": (4, 1, -1)}
-    assert measured_box(empirical_receptive_field(even, 9, "0", (4, 4))) == (3, 3, 7, 7)
+    assert measured_box(empirical_receptive_field(even, 9, "0", position=(4, 4))) == (3, 3, 7, 7)
 
 
 def test_ceil_mode_adds_a_unit_that_sees_less():
@@ -93,17 +94,24 @@ def test_ceil_mode_adds_a_unit_that_sees_less():
     assert rows(table, ["1"]) == {"1": (2, 2, 0)}
     assert field_box(table, "1", (3, 3), clip=False) == (6, 6, 8, 8)
     assert field_box(table, "1", (3, 3)) == (6, 6, 7, 7)
-    assert measured_box(empirical_receptive_field(model, 7, "1", (3, 3))) == (6, 6, 7, 7)
+    assert measured_box(empirical_receptive_field(model, 7, "1", position=(3, 3))) == (6, 6, 7, 7)
 
 
-def test_rectangular_fields_are_pairs():
+def test_rectangular_fields_get_x_columns_and_every_column_is_int():
     model = nn.Sequential(nn.Conv2d(1, 1, (3, 5), stride=(1, 2), padding=(1, 0)))
     table = receptive_field(model, (6, 20))
-    assert table.loc[0, "size"] == (3, 5) and table.loc[0, "stride"] == (1, 2)
-    assert table.loc[0, "start"] == (-1, 0)
+    assert (table.loc[0, "size"], table.loc[0, "size_x"]) == (3, 5)
+    assert (table.loc[0, "stride"], table.loc[0, "stride_x"]) == (1, 2)
+    assert (table.loc[0, "start"], table.loc[0, "start_x"]) == (-1, 0)
+    assert all(str(table[c].dtype) == "int64" for c in table.columns if c != "name")
     assert table.attrs["input_size"] == (6, 20)
     assert field_box(table, "0", (2, 3)) == (6, 1, 11, 4)
-    assert measured_box(empirical_receptive_field(model, (6, 20), "0", (2, 3))) == (6, 1, 11, 4)
+    assert measured_box(empirical_receptive_field(model, (6, 20), "0", position=(2, 3))) == (
+        6,
+        1,
+        11,
+        4,
+    )
 
 
 def test_global_pooling_and_fully_connected_see_the_whole_input():
@@ -115,7 +123,7 @@ def test_global_pooling_and_fully_connected_see_the_whole_input():
     )
     table = receptive_field(model, 15)
     assert rows(table, ["1", "2", "3"]) == {"1": (15, 0, 0), "2": (15, 0, 0), "3": (15, 0, 0)}
-    mask = empirical_receptive_field(model, 15, "3", None)
+    mask = empirical_receptive_field(model, 15, "3", position=(0, 0))
     assert bool(mask.all())
 
 
@@ -246,7 +254,7 @@ def test_analytic_field_equals_the_pixels_gradients_reach(network):
         first_inside = -(start // stride)  # the first unit whose field starts at pixel >= 0
         box = field_box(table, layer, (first_inside, first_inside), clip=False)
         assert box[2] <= size, f"{network} {layer}: field {box} is clipped at {size}"
-        mask = empirical_receptive_field(model, size, layer, (first_inside, first_inside))
+        mask = empirical_receptive_field(model, size, layer, position=(first_inside, first_inside))
         assert measured_box(mask) == box, f"{network} {layer}"
 
 
@@ -263,7 +271,7 @@ def test_small_models_are_described_in_the_resized_pixels():
     # Every row of the small network at 64, against gradients, for the corner unit
     # (its field is clipped by the image's top and left edges).
     for layer in [str(i) for i in range(15)]:
-        mask = empirical_receptive_field(model.features, 64, layer, (0, 0))
+        mask = empirical_receptive_field(model.features, 64, layer, position=(0, 0))
         assert measured_box(mask) == field_box(features, layer, (0, 0)), layer
 
 
@@ -274,8 +282,8 @@ def test_googlenet_channels_of_a_concatenation_see_different_fields():
         model = torchvision.models.googlenet(init_weights=False)
     table = rows(receptive_field(model, 128), ["maxpool2", "inception3a"])
     assert table["inception3a"][0] == table["maxpool2"][0] + 2 * 8
-    one_channel = empirical_receptive_field(model, 128, "inception3a", (8, 8), channel=0)
-    all_channels = empirical_receptive_field(model, 128, "inception3a", (8, 8))
+    one_channel = empirical_receptive_field(model, 128, "inception3a", position=(8, 8), channel=0)
+    all_channels = empirical_receptive_field(model, 128, "inception3a", position=(8, 8))
     assert measured_box(one_channel)[2] - measured_box(one_channel)[0] == table["maxpool2"][0]
     assert measured_box(all_channels)[2] - measured_box(all_channels)[0] == table["inception3a"][0]
 
@@ -289,7 +297,7 @@ def test_effective_field_is_the_mean_absolute_gradient_share():
     for parameter in model.parameters():
         parameter.data = torch.randn(parameter.shape, generator=generator, dtype=torch.float64)
     images = torch.randn(4, 2, 12, 12, generator=generator, dtype=torch.float64)
-    erf = effective_receptive_field(model, images, "3", (1, 2))
+    erf = effective_receptive_field(model, images, "3", position=(1, 2), channel="all")
     # Reference: the full Jacobian of each image's output, by autograd.
     expected = torch.zeros(12, 12, dtype=torch.float64)
     for image in images:
@@ -305,7 +313,9 @@ def test_effective_field_of_a_layer_followed_by_an_inplace_relu():
     # the gradient of the conv's own unit (it would if the hook kept the overwritten tensor).
     model = nn.Sequential(nn.Conv2d(1, 1, 3, bias=False), nn.ReLU(inplace=True))
     nn.init.constant_(model[0].weight, -1.0)
-    erf = effective_receptive_field(model, torch.ones(1, 1, 7, 7), "0", (2, 2))
+    erf = effective_receptive_field(
+        model, torch.ones(1, 1, 7, 7), "0", position=(2, 2), channel="all"
+    )
     expected = torch.zeros(7, 7)
     expected[2:5, 2:5] = 1 / 9  # |d unit / d pixel| = 1 on the 3x3 window, shared out
     torch.testing.assert_close(erf, expected)
@@ -345,7 +355,7 @@ def test_bad_input_gives_errors_that_name_it():
     with pytest.raises(ValueError, match="^layer 'conv9' is not a submodule"):
         empirical_receptive_field(model, 64, "conv9")
     with pytest.raises(ValueError, match="^position"):
-        empirical_receptive_field(model, 64, "4", (7, 0))
+        empirical_receptive_field(model, 64, "4", position=(7, 0))
     with pytest.raises(ValueError, match="^channel"):
         empirical_receptive_field(model, 64, "4", channel=48)
     with pytest.raises(ValueError, match="^layer 'conv9' is not a row"):
@@ -385,3 +395,108 @@ def test_field_box_refuses_a_table_that_receptive_field_did_not_make():
     with pytest.raises(ValueError, match=r"^table must have the columns .*\['size'\]"):
         field_box(table.drop(columns="size"), "0")
     assert field_box(table, "0") == (0, 0, 3, 3)
+
+
+def test_split_chunk_and_unbind_along_channels_are_followed():
+    # Issue 24: branches after torch.split were dropped (size 3 where gradients measure 9).
+    class Split(nn.Module):
+        def __init__(self, how):
+            super().__init__()
+            self.how = how
+            self.conv = nn.Conv2d(1, 4, 3, padding=1)
+            self.wide = nn.Conv2d(2, 2, 7, padding=3)
+            self.narrow = nn.Conv2d(2, 2, 1)
+
+        def forward(self, x):
+            x = self.conv(x)
+            if self.how == "split":
+                a, b = torch.split(x, 2, dim=1)
+            elif self.how == "chunk":
+                a, b = x.chunk(2, dim=1)
+            else:
+                parts = x.unbind(dim=1)
+                a, b = torch.stack(parts[:2], 1), torch.stack(parts[2:], 1)
+            return torch.cat([self.narrow(a), self.wide(b)], dim=1)
+
+    for how in ("split", "chunk", "unbind"):
+        model = Split(how)
+        if how == "unbind":
+            with pytest.raises(ValueError, match="stack"):
+                receptive_field(model, 21)
+            continue
+        table = receptive_field(model, 21)
+        assert table.iloc[-1]["size"] == 9, how
+        measured = measured_box(empirical_receptive_field(model, 21, "wide", position=(10, 10)))
+        assert measured[2] - measured[0] == 9
+
+
+def test_shufflenet_v2_gives_a_table_not_a_key_error():
+    with torch.device("meta"):
+        model = torchvision.models.shufflenet_v2_x0_5()
+    table = receptive_field(model, 224)
+    assert table.iloc[-1]["stride"] == 0
+
+
+def test_field_box_refuses_a_unit_that_sees_only_padding_and_a_position_off_the_map():
+    model = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Conv2d(1, 1, 3, padding=5))
+    table = receptive_field(model, 4)
+    with pytest.raises(ValueError, match="sees only padding"):
+        field_box(table, "1", (0, 0))
+    assert field_box(table, "1", (0, 0), clip=False) == (-5, -5, -2, -2)
+    with pytest.raises(ValueError, match="outside the 12x12 map"):
+        field_box(table, "1", (12, 0))
+
+
+def test_field_box_leaves_out_pixels_that_floor_mode_pooling_drops():
+    # 5 pixels, 2x2 pooling (floor): pixel 4 is never seen by any later unit.
+    model = nn.Sequential(nn.Conv2d(1, 1, 1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, padding=1))
+    table = receptive_field(model, 5)
+    box = field_box(table, "2", (1, 1))
+    measured = measured_box(empirical_receptive_field(model, 5, "2", position=(1, 1)))
+    assert box == measured == (0, 0, 4, 4)
+
+
+def test_empirical_field_follows_functional_max_pooling():
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 1, 3)
+            self.last = nn.Conv2d(1, 1, 1)
+
+        def forward(self, x):
+            return self.last(F.max_pool2d(self.conv(x), 2))
+
+    model = Functional()
+    box = field_box(receptive_field(model, 12), "last", (2, 2))
+    assert measured_box(empirical_receptive_field(model, 12, "last", position=(2, 2))) == box
+
+
+def test_input_size_in_hwc_order_is_named():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU())
+    with pytest.raises(ValueError, match=r"^input_size must be \(C, H, W\).*H, W, C order"):
+        receptive_field(model, (64, 64, 1))
+
+
+def test_branch_sizes_of_an_inception_block_equal_per_channel_gradients():
+    # Issue 19: where branches concatenate, each channel keeps its own branch's field;
+    # the union (``size``) is what the 3x3 branches see, not the 1x1 branch.
+    with torch.device("meta"):
+        model = torchvision.models.googlenet(init_weights=False, aux_logits=False)
+    table = receptive_field(model, 128, branches=True).set_index("name")
+    sizes = table.loc["inception3a", "branch_sizes"]
+    block = model.inception3a
+    widths = [
+        block.branch1.conv.out_channels,
+        block.branch2[1].conv.out_channels,
+        block.branch3[1].conv.out_channels,
+        block.branch4[1].conv.out_channels,
+    ]
+    firsts = [sum(widths[:i]) for i in range(4)]
+    measured = []
+    for channel in firsts:
+        mask = empirical_receptive_field(model, 128, "inception3a", channel=channel)
+        box = measured_box(mask)
+        measured.append(box[2] - box[0])
+    assert list(sizes) == measured
+    assert sizes[0] < table.loc["inception3a", "size"] == max(sizes)
+    assert table.loc["conv1.conv", "branch_sizes"] == (table.loc["conv1.conv", "size"],)

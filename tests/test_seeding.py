@@ -25,13 +25,11 @@ def test_same_seed_same_draws_other_seed_other_draws():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(False)
 
 
 def test_generator_is_seeded():
     a = torch.randperm(10, generator=cu.seed_everything(3))
     b = torch.randperm(10, generator=cu.seed_everything(3))
-    torch.use_deterministic_algorithms(False)
     assert torch.equal(a, b)
 
 
@@ -49,3 +47,24 @@ def test_numpy_integer_seed_is_the_same_seed():
     first = draws()
     cu.seed_everything(3)
     assert draws() == first
+
+
+def test_seeding_leaves_pytorch_deterministic_mode_alone():
+    # On a GPU a process-wide deterministic mode makes AdaptiveAvgPool2d's backward and
+    # MaxUnpool2d raise; seed_everything no longer switches it on.
+    before = torch.are_deterministic_algorithms_enabled()
+    cu.seed_everything(0)
+    assert torch.are_deterministic_algorithms_enabled() == before
+    with cu.seeding.deterministic_algorithms():
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    assert torch.are_deterministic_algorithms_enabled() == before
+
+
+def test_setup_notebook_sets_the_device_to_use():
+    threads = torch.get_num_threads()
+    try:
+        assert cu.setup_notebook(seed=0) is None  # prints nothing in a chapter
+    finally:
+        torch.set_num_threads(threads)
+    assert cu.DEVICE.type == ("cuda" if torch.cuda.is_available() else "cpu")

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from course_utils.models import alexnet, small_zfnet, zfnet
-from course_utils.summary import layer_table, plot_architecture, weight_layers
+from course_utils.plotting import architecture_diagram
+from course_utils.summary import layer_table, weight_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,10 +99,10 @@ def test_weight_layers_match_the_papers():
 def test_architecture_diagram_joins_halves_only_where_the_paper_does():
     # AlexNet: conv1-conv2 half to half (2 lines), conv2-conv3 all to all (4), conv3-conv4
     # and conv4-conv5 half to half (2 each), both halves of conv5 into fc6 (2), then 1, 1.
-    ax = plot_architecture(alexnet("paper"), (3, 227, 227))
+    ax = architecture_diagram(alexnet("paper"), (3, 227, 227))
     assert len(ax.lines) == 2 + 4 + 2 + 2 + 2 + 1 + 1
     assert len(ax.patches) == 5 * 2 + 3
-    ax = plot_architecture(zfnet(), (3, 224, 224))  # one GPU: one box and one line each
+    ax = architecture_diagram(zfnet(), (3, 224, 224))  # one GPU: one box and one line each
     assert (len(ax.lines), len(ax.patches)) == (7, 8)
     plt.close("all")
 

@@ -52,7 +52,7 @@ def test_training_changes_the_weights_and_lowers_the_loss(subset):
     assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
     assert list(history.columns) == ["epoch", "train_loss", "train_accuracy", "seconds"]
     assert history["epoch"].tolist() == [1, 2, 3]
-    assert not model.training
+    assert model.training  # as it was found (a fresh model is in train mode)
 
 
 def test_renormalisation_during_training(subset):
@@ -135,7 +135,6 @@ def test_fit_is_the_documented_recipe(subset, schedule):
     rows = _hand_loop(
         reference, subset, epochs=2, batch_size=64, lr=0.05, cosine=schedule == "cosine", seed=5
     )
-    torch.use_deterministic_algorithms(False)
     for a, b in zip(ours.parameters(), reference.parameters(), strict=True):
         torch.testing.assert_close(a, b)
     assert history["train_loss"].tolist() == pytest.approx([r[0] for r in rows])
@@ -187,3 +186,22 @@ def test_renormalize_filters_rejects_bad_arguments():
         renormalize_filters_(nn.Conv2d(1, 1, 1), max_rms=0)
     with pytest.raises(TypeError, match="^model"):
         renormalize_filters_("model")
+
+
+def test_a_diverging_fit_raises_instead_of_returning_nan_weights(subset):
+    # Issue 24: fit(model, data, lr=1e30) returned normally with inf/NaN weights.
+    cu.seed_everything(0)
+    with pytest.raises(FloatingPointError, match="lower lr"):
+        fit(small_alexnet(), subset, epochs=1, lr=1e30)
+
+
+def test_fit_with_nothing_to_train_is_refused(subset):
+    model = small_alexnet().requires_grad_(False)
+    with pytest.raises(ValueError, match="^model has no parameter with requires_grad"):
+        fit(model, subset, epochs=1)
+
+
+def test_evaluate_names_images_the_model_cannot_take(subset):
+    wrong = nn.Sequential(nn.Flatten(), nn.Linear(10, 10))
+    with pytest.raises(ValueError, match="^model cannot take the images of dataset"):
+        evaluate(wrong, subset)
