@@ -449,8 +449,8 @@ def _check_baseline(baseline, images: torch.Tensor) -> torch.Tensor:
         return baseline.to(images.device, images.dtype)
     if baseline is None:
         raise TypeError("baseline must be a number or a tensor (e.g. 0.0 for black), got None")
-    return torch.tensor(_validate.number(baseline, "baseline"), dtype=images.dtype).to(
-        images.device
+    return torch.tensor(
+        _validate.number(baseline, "baseline"), dtype=images.dtype, device=images.device
     )
 
 

@@ -82,8 +82,8 @@ def transform(images: torch.Tensor, kind: str, amount: float) -> torch.Tensor:
     amount = _validate.number(amount, "amount", positive=kind == "scale")
     n, _, height, width = images.shape
     # The inverse map, output pixel -> input pixel, in pixel units about the centre.
-    matrix = torch.eye(2, dtype=torch.float64)
-    shift = torch.zeros(2, dtype=torch.float64)  # (x, y)
+    matrix = torch.eye(2, dtype=torch.float64, device="cpu")  # small, built on the CPU
+    shift = torch.zeros(2, dtype=torch.float64, device="cpu")  # (x, y)
     if kind == "translation":
         shift[1] = -amount
     elif kind == "scale":
@@ -92,12 +92,14 @@ def transform(images: torch.Tensor, kind: str, amount: float) -> torch.Tensor:
         # Counter-clockwise on screen (y pointing down) by a; output p comes from R(-a) p.
         a = math.radians(amount)
         matrix = torch.tensor(
-            [[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]], dtype=torch.float64
+            [[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]],
+            dtype=torch.float64,
+            device="cpu",
         )
-    if torch.equal(matrix, torch.eye(2, dtype=torch.float64)) and not shift.any():
+    if torch.equal(matrix, torch.eye(2, dtype=torch.float64, device="cpu")) and not shift.any():
         return images.clone()
     # affine_grid works in normalised units (-1 .. 1 across each side, align_corners=False).
-    half = torch.tensor([width / 2, height / 2], dtype=torch.float64)
+    half = torch.tensor([width / 2, height / 2], dtype=torch.float64, device="cpu")
     theta = torch.cat([matrix * half[None, :] / half[:, None], (shift / half)[:, None]], dim=1).to(
         images.dtype
     )
@@ -262,7 +264,9 @@ def invariance(
     """
     _validate.module(model)
     images = _check_images(images)
-    labels = torch.as_tensor(_validate.array(labels, "labels", ndim=1, shape="(N,)", integer=True))
+    labels = torch.as_tensor(
+        _validate.array(labels, "labels", ndim=1, shape="(N,)", integer=True), device="cpu"
+    )
     if len(labels) != len(images):
         raise ValueError(f"labels must hold one class per image ({len(images)}), got {len(labels)}")
     _validate.one_of(kind, "kind", tuple(KINDS))
@@ -289,7 +293,7 @@ def invariance(
                 "amount": float(amount),
                 "image": range(len(images)),
                 "label": labels.numpy(),
-                "probability": probability[torch.arange(len(labels)), labels].numpy(),
+                "probability": probability[torch.arange(len(labels), device="cpu"), labels].numpy(),
                 "predicted": probability.argmax(dim=1).numpy(),
             }
             for name in names:

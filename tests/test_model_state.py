@@ -121,6 +121,33 @@ HELPERS = {
         cu.plotting.architecture_diagram(m, (1, 28, 28)).figure
     ),
     "first_layer_aliasing": lambda m, d: cu.aliasing.first_layer_aliasing(m, _images(d)),
+    # the attribution chapter
+    "saliency": lambda m, d: cu.attribution.saliency(m, _images(d), target=1),
+    "guided_backprop": lambda m, d: cu.attribution.guided_backprop(m, _images(d), target=1),
+    "deconvnet": lambda m, d: cu.attribution.deconvnet(m, _images(d), target=1),
+    "grad_cam": lambda m, d: cu.attribution.grad_cam(m, _images(d), "features.12", target=1),
+    "integrated_gradients": lambda m, d: cu.attribution.integrated_gradients(
+        m, _images(d), target=1, baseline=0.0, steps=4
+    ),
+    "smoothgrad": lambda m, d: cu.attribution.smoothgrad(
+        m, _images(d), target=1, samples=3, generator=torch.Generator().manual_seed(0)
+    ),
+    "deletion_curve": lambda m, d: cu.attribution.deletion_curve(
+        m, _images(d), torch.rand(3, 1, 28, 28), target=1, baseline=0.0, steps=4
+    ),
+    "insertion_curve": lambda m, d: cu.attribution.insertion_curve(
+        m, _images(d), torch.rand(3, 1, 28, 28), target=1, baseline=0.0, steps=4
+    ),
+    # Zeiler & Fergus Fig. 4 and Fig. 5
+    "strongest_units": lambda m, d: cu.evolution.strongest_units(m, _images(d), "features.4"),
+    "map_maxima": lambda m, d: cu.evolution.map_maxima(m, _images(d), ["features.4"]),
+    "response_correlation": lambda m, d: cu.evolution.response_correlation(
+        m, m, _images(d), "features.4"
+    ),
+    "feature_vectors": lambda m, d: cu.invariance.feature_vectors(m, _images(d), ["features.4"]),
+    "invariance": lambda m, d: cu.invariance.invariance(
+        m, _images(d), [0, 1, 2], "translation", [0.0, 1.0], ["features.4"]
+    ),
 }
 CHANGE_WEIGHTS = {
     "fit": lambda m, d: cu.train.fit(m, d, epochs=1, batch_size=12),
@@ -171,6 +198,9 @@ def test_every_model_taking_public_helper_is_driven():
         cu.summary,
         cu.aliasing,
         cu.plotting,
+        cu.attribution,
+        cu.evolution,
+        cu.invariance,
     ):
         for name in module.__all__:
             thing = getattr(module, name)
