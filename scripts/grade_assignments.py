@@ -41,6 +41,8 @@ from pathlib import Path
 
 import psutil
 
+from course_utils._files import atomic_write
+
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "assignments" / "dist"
 SEED_VARIABLE = "INSIDE_ILSVRC_GRADING_SEED"
@@ -114,7 +116,8 @@ def grade_one(
             last = [line for line in log.splitlines() if line.strip()][-1:] or ["no output"]
             return {**row, "total": 0, "message": f"grading failed: {last[0][:MESSAGE_CHARS]}"}
         data = json.loads(results.read_text(encoding="utf-8"))
-    (out / f"{submission.stem}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    with atomic_write(out / f"{submission.stem}.json") as f:
+        f.write(json.dumps(data, indent=1))
     questions = [t for t in data["tests"] if "max_score" in t and t.get("name") != "Public Tests"]
     lost = []
     for test in questions:
@@ -173,7 +176,7 @@ def main() -> int:
         for question in points:
             row.setdefault(question, 0)
     questions = sorted(points, key=lambda q: (len(q), q))  # q1, q2, ..., q10
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
+    with atomic_write(out / "grades.csv", newline="") as f:
         writer = csv.DictWriter(f, ["submission", *questions, "total", "possible", "message"])
         writer.writeheader()
         writer.writerows(rows)
