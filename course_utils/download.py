@@ -50,14 +50,21 @@ class ChecksumError(ValueError):
 
 
 def cache_dir() -> Path:
-    """Folder for downloaded files: ``$COURSE_UTILS_CACHE``, else ``~/.cache/inside-ilsvrc``."""
-    return Path(os.environ.get("COURSE_UTILS_CACHE", Path.home() / ".cache" / "inside-ilsvrc"))
+    """Folder for downloaded files: ``$COURSE_UTILS_CACHE``, else ``~/.cache/inside-ilsvrc``.
+
+    An empty ``COURSE_UTILS_CACHE`` counts as unset (not as the current folder).
+    """
+    return Path(os.environ.get("COURSE_UTILS_CACHE") or Path.home() / ".cache" / "inside-ilsvrc")
 
 
 def file_checksum(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     """Checksum of the file at ``path`` as ``"<algorithm>:<hex digest>"`` (``"sha256"`` or ``"md5"``)."""
     path = _validate.path(path, "path")
     _validate.one_of(algorithm, "algorithm", _ALGORITHMS)
+    if path.is_dir():
+        raise IsADirectoryError(f"path={str(path)!r} is a folder; give the path of a file")
+    if not path.exists():
+        raise FileNotFoundError(f"path={str(path)!r}: no such file")
     digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):

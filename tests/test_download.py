@@ -1,11 +1,12 @@
 """course_utils.download: checksums, atomic writes, and behaviour with no network."""
 
 import hashlib
+from pathlib import Path
 
 import pooch
 import pytest
 
-from course_utils.download import ChecksumError, OfflineError, download, file_checksum
+from course_utils.download import ChecksumError, OfflineError, cache_dir, download, file_checksum
 
 PAYLOAD = b"ILSVRC" * 10_000
 
@@ -123,3 +124,17 @@ def test_checksum_matches_hashlib_on_a_known_string(tmp_path):
 def test_bad_arguments_name_the_argument(url, checksum, argument, tmp_path):
     with pytest.raises(ValueError, match=f"^{argument} must"):
         download(url, tmp_path / "x", checksum)
+
+
+def test_an_empty_cache_variable_is_not_the_current_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_UTILS_CACHE", "")
+    assert cache_dir() == Path.home() / ".cache" / "inside-ilsvrc"
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path))
+    assert cache_dir() == tmp_path
+
+
+def test_file_checksum_names_a_folder_and_a_missing_file(tmp_path):
+    with pytest.raises(IsADirectoryError, match="^path=.* is a folder"):
+        file_checksum(tmp_path)
+    with pytest.raises(FileNotFoundError, match="^path=.*no such file"):
+        file_checksum(tmp_path / "missing.bin")
