@@ -155,8 +155,12 @@ def confusion_matrix(labels, pred_labels, num_classes: int | None = None) -> np.
 
 def _check_boxes(boxes, name: str) -> np.ndarray:
     """``boxes`` as a float64 ``(N, 4)`` array of valid (x1, y1, x2, y2) boxes."""
-    boxes = _validate.array(boxes, name, ndim=2, shape="(N, 4)")
-    if boxes.shape[1] != 4:
+    return _ordered_boxes(_validate.array(boxes, name, ndim=2, shape="(N, 4)"), name)
+
+
+def _ordered_boxes(boxes: np.ndarray, name: str) -> np.ndarray:
+    """The (N, 4) shape and x2 >= x1, y2 >= y1 of an array already checked for numbers."""
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ValueError(f"{name} must be an (N, 4) array of (x1, y1, x2, y2), got {boxes.shape}")
     boxes = boxes.astype(np.float64)
     bad = np.flatnonzero((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1]))
@@ -314,7 +318,7 @@ def localization_error(
             f"pred_boxes must have shape (N, K, 4) = {(num_images, num_guesses, 4)}, "
             f"got {pred_boxes.shape}"
         )
-    pred_boxes = _check_boxes(pred_boxes.reshape(-1, 4), "pred_boxes").reshape(pred_boxes.shape)
+    pred_boxes = _ordered_boxes(pred_boxes.reshape(-1, 4), "pred_boxes").reshape(pred_boxes.shape)
     iou_threshold = _check_threshold(iou_threshold, allow_ilsvrc=False)
     inclusive = _validate.flag(inclusive, "inclusive")
 
@@ -324,12 +328,17 @@ def localization_error(
     boxes_per_image = [
         b.reshape(0, 4) if b.size == 0 else np.atleast_2d(b) for b in boxes_per_image
     ]
+    for i, b in enumerate(boxes_per_image):
+        if b.ndim != 2 or b.shape[1] != 4:
+            raise ValueError(
+                f"gt_boxes must hold one (G, 4) array per image; image {i}'s is {b.shape}"
+            )
     counts = np.array([len(b) for b in boxes_per_image])
     if (counts == 0).any():
         raise ValueError(
             f"gt_boxes must hold at least one box per image; image {np.argmax(counts == 0)} has none"
         )
-    gt_flat = _check_boxes(np.concatenate(boxes_per_image), "gt_boxes")
+    gt_flat = _ordered_boxes(np.concatenate(boxes_per_image), "gt_boxes")
     gt_image = np.repeat(np.arange(num_images), counts)
     labels = _check_labels(gt_labels, "gt_labels") if _is_flat(gt_labels) else None
     if labels is not None and labels.ndim == 1:
@@ -346,7 +355,6 @@ def localization_error(
         if [len(c) for c in labels_per_image] != counts.tolist():
             raise ValueError("gt_labels must have one class per box of gt_boxes, image by image")
         gt_label_flat = np.concatenate(labels_per_image)
-    gt_label_flat = _check_labels(gt_label_flat, "gt_labels")
 
     iou = _iou(pred_boxes[gt_image], gt_flat[:, None, :], inclusive)  # (G, K)
     hit = (pred_labels[gt_image] == gt_label_flat[:, None]) & (iou >= iou_threshold)

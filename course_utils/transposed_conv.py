@@ -162,8 +162,8 @@ def conv_matrix(
             f"input_size {(height, width)} with padding {padding} is smaller than the kernel "
             f"{(k_h, k_w)}"
         )
-    out_h = conv_output_size(height, k_h, stride[0], padding[0])
-    out_w = conv_output_size(width, k_w, stride[1], padding[1])
+    out_h = (height + 2 * padding[0] - k_h) // stride[0] + 1  # conv_output_size, checked above
+    out_w = (width + 2 * padding[1] - k_w) // stride[1] + 1
     numel = c_out * out_h * out_w * c_in * height * width
     _check_budget(numel, weight.element_size(), "a matrix", f"input_size {(height, width)}")
 

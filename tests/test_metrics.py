@@ -608,3 +608,12 @@ def test_mean_average_precision_checks_each_argument_once(monkeypatch):
     boxes = [[0, 0, 10, 10], [20, 20, 30, 30]]
     metrics.mean_average_precision([0, 0], [1, 2], boxes, [0.9, 0.8], [0, 0], [1, 2], boxes)
     assert sorted(seen) == sorted(set(seen)), seen
+
+
+@pytest.mark.parametrize(
+    "second", [np.zeros((1, 3)), np.zeros((1, 2, 4))], ids=["(1, 3)", "(1, 2, 4)"]
+)
+def test_localization_error_names_an_image_whose_boxes_are_not_g_by_4(second):
+    """Before: NumPy's concatenate error, which names no argument."""
+    with pytest.raises(ValueError, match="^gt_boxes must hold one .G, 4. array per image; image 1"):
+        localization_error([1, 2], [[0, 0, 5, 5], [0, 0, 5, 5]], [1, 2], [np.zeros((1, 4)), second])
