@@ -29,7 +29,7 @@ from pathlib import Path
 
 import filelock
 
-from ._files import atomic_write, locked
+from ._files import atomic_write, lock_file, locked
 from .checks import (
     EXTRA_DECIMALS,
     UNITS,
@@ -132,7 +132,7 @@ def _add(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     except filelock.Timeout:
         parser.error(
             f"{path} stayed locked by another `python -m course_utils add` for {LOCK_TIMEOUT:g} s; "
-            f"nothing was written. If no other add is running, delete {path}.lock and retry"
+            f"nothing was written. If no other add is running, delete {lock_file(path)} and retry"
         )
     except OSError as error:  # the lock file cannot be created: read-only folder, ...
         parser.error(f"cannot lock {path} for writing ({error}); nothing was written")

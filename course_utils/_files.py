@@ -16,6 +16,7 @@ which PyTorch itself depends on.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from typing import IO
 
 import filelock
 
-__all__ = ["atomic_write", "locked"]
+__all__ = ["atomic_write", "lock_file", "locked"]
 
 
 def _mode_for_new_file() -> int:
@@ -73,12 +74,22 @@ def atomic_write(
         raise
 
 
+def lock_file(path: str | os.PathLike) -> Path:
+    """The lock file for ``path``: in the temporary folder, named by a hash of its absolute path.
+
+    Not next to ``path``, so that no lock file lands in a package's data folder or
+    a repository, and a read-only folder can still be locked.
+    """
+    key = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"course_utils-{key}.lock"
+
+
 @contextmanager
 def locked(path: str | os.PathLike, *, timeout: float = 60.0) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (through ``<path>.lock``) between processes.
+    """Hold an exclusive lock on ``path`` (through :func:`lock_file`) between processes.
 
     Waits at most ``timeout`` seconds, then raises ``filelock.Timeout``. The
     lock file is left in place (removing it would race with the next waiter).
     """
-    with filelock.FileLock(f"{path}.lock", timeout=timeout):
+    with filelock.FileLock(lock_file(path), timeout=timeout):
         yield
