@@ -386,9 +386,17 @@ def load_imagenet_alexnet(
 
     **What is verified:** torchvision publishes only the first 8 hex digits of the
     file's SHA-256, in its name (``alexnet-owt-7be5be79.pth``); torch.hub checks
-    them when it downloads, and keeps nothing that fails. As in torchvision, a
-    cached file is not hashed again at each load (233 MB, about a second); a file
-    damaged later fails to load and is named. This function never deletes a file.
+    them when it downloads, and keeps nothing that fails. Eight hex digits (32
+    bits) catch a damaged download, not a deliberately forged file. As in
+    torchvision, a cached file is not hashed again at each load (233 MB, about a
+    second); a file damaged later fails to load and is named. This function
+    never deletes a file.
+
+    Example::
+
+        model = load_imagenet_alexnet()  # None, after one printed line, when offline
+        if model is not None:
+            print(imagenet_top5(model, course_utils.data.sample_photo("coffee"))[0])
 
     Args:
         url: where the weights are; its file name must carry a SHA-256 prefix
