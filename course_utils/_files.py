@@ -91,5 +91,6 @@ def locked(path: str | os.PathLike, *, timeout: float = 60.0) -> Iterator[None]:
     Waits at most ``timeout`` seconds, then raises ``filelock.Timeout``. The
     lock file is left in place (removing it would race with the next waiter).
     """
-    with filelock.FileLock(lock_file(path), timeout=timeout):
+    # 0o666: on a shared machine another user's `add` of the same file can take it too.
+    with filelock.FileLock(lock_file(path), timeout=timeout, mode=0o666):
         yield
