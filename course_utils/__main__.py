@@ -27,6 +27,9 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import filelock
+
+from ._files import atomic_write, lock_file, locked
 from .checks import (
     EXTRA_DECIMALS,
     UNITS,
@@ -40,6 +43,8 @@ from .checks import (
 EXERCISES = Path(__file__).resolve().parent / "_data" / "exercises.json"
 CLONE = Path(__file__).resolve().parents[1]  # the repository, when run from a clone
 ANSWER_KINDS = ("number", "integer", "text")
+#: Seconds an ``add`` waits for another one to finish editing the same file.
+LOCK_TIMEOUT = 60.0
 
 
 def _answer(parser: argparse.ArgumentParser, text: str, kind: str) -> Decimal | str:
@@ -121,6 +126,31 @@ def _add(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             "hyphens, chapter first (e.g. timeline-5)"
         )
     path = _file(parser, args)
+    try:
+        with locked(path, timeout=LOCK_TIMEOUT):  # another `add` waits: no record is lost
+            _add_record(parser, args, path, value)
+    except filelock.Timeout:
+        parser.error(
+            f"{path} stayed locked by another `python -m course_utils add` for {LOCK_TIMEOUT:g} s; "
+            f"nothing was written. If no other add is running, delete {lock_file(path)} and retry"
+        )
+    except OSError as error:  # the lock file cannot be created: read-only folder, ...
+        parser.error(f"cannot lock {path} for writing ({error}); nothing was written")
+    print(f"{args.exercise_id} written to {path}. Next:")
+    print(f"  - try it as a student: python -m course_utils check {args.exercise_id} ANSWER")
+    print(
+        f"  - add the answer, worked out by hand with its source, to HAND_WORKED in "
+        f'tests/test_checks.py ("{args.exercise_id}": ...); the tests fail until you do'
+    )
+    print(f'  - in the chapter: answer = None, then cu.check("{args.exercise_id}", answer)')
+    print("  - its worked solution, in a dropdown, in book/solutions.md")
+    print(f"  - commit and push to {_repository()}: Colab installs the course from there")
+
+
+def _add_record(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path, value: Decimal | str
+) -> None:
+    """Read ``path``, add the record, write it back atomically (the caller holds the lock)."""
     exercises = _read(parser, path)
     if args.exercise_id in exercises and not args.replace:
         parser.error(f"{args.exercise_id} already exists in {path} (use --replace to change it)")
@@ -135,21 +165,15 @@ def _add(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if problems:
         parser.error("; ".join(problems))
     exercises[args.exercise_id] = record
+    text = json.dumps(exercises, indent=1, ensure_ascii=False) + "\n"
     try:
-        path.write_text(
-            json.dumps(exercises, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        with atomic_write(path) as f:  # a temporary file, renamed over the old one when complete
+            f.write(text)
     except OSError as error:
-        parser.error(f"cannot write {path}: {error}")
-    print(f"{args.exercise_id} written to {path}. Next:")
-    print(f"  - try it as a student: python -m course_utils check {args.exercise_id} ANSWER")
-    print(
-        f"  - add the answer, worked out by hand with its source, to HAND_WORKED in "
-        f'tests/test_checks.py ("{args.exercise_id}": ...); the tests fail until you do'
-    )
-    print(f'  - in the chapter: answer = None, then cu.check("{args.exercise_id}", answer)')
-    print("  - its worked solution, in a dropdown, in book/solutions.md")
-    print(f"  - commit and push to {_repository()}: Colab installs the course from there")
+        parser.error(
+            f"cannot write {path}: {error}. The file is unchanged (the new version was written "
+            f"to a temporary file, which was removed); {args.exercise_id} was not added"
+        )
 
 
 def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

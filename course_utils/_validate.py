@@ -218,7 +218,7 @@ def tensor(
         raise TypeError(f"{name} must be a float tensor, got dtype {value.dtype}")
     if nonempty and value.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(value.shape)}")
-    if finite and not torch.isfinite(value).all():
+    if finite and not torch.isfinite(has_values(value, name)).all():
         raise ValueError(f"{name} must hold finite values (no NaN or inf)")
     return value
 
@@ -241,7 +241,7 @@ def array(
     """
     expected = f"a {shape} array" if shape else "an array"
     if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
+        value = has_values(value, name).detach().cpu().numpy()
     elif isinstance(value, str | bytes | dict | set) or value is None:
         raise TypeError(f"{name} must be {expected} of numbers, got {type(value).__name__}")
     try:
@@ -292,3 +292,22 @@ def submodule(model: nn.Module, layer, name: str = "layer") -> tuple[str, nn.Mod
     raise TypeError(
         f"{name} must be a submodule of the model or its dotted name, got {type(layer).__name__}"
     )
+
+
+def has_values(value: torch.Tensor, name: str) -> torch.Tensor:
+    """``value``, unless it is on the meta device (shapes only): a helper that reads values refuses it."""
+    if value.is_meta:
+        raise ValueError(
+            f"{name} is on the meta device, which holds shapes but no values; "
+            "move it to 'cpu' or 'cuda' first"
+        )
+    return value
+
+
+def same_device(value: torch.Tensor, name: str, other: torch.Tensor, other_name: str) -> None:
+    """Refuse ``value`` on another device than ``other`` (torch's message names neither)."""
+    if value.device != other.device:
+        raise ValueError(
+            f"{name} is on {value.device} but {other_name} is on {other.device}: "
+            f"move one of them, e.g. {name}.to({other_name}.device)"
+        )

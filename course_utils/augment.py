@@ -199,6 +199,13 @@ def pca_color_shift(
     _validate.tensor(alphas, "alphas", ndim=(1, 2), shape="(3,) or (N, 3)", finite=True)
     if alphas.shape[-1] != 3:
         raise ValueError(f"alphas must be a (3,) or (N, 3) tensor, got {tuple(alphas.shape)}")
+    _validate.same_device(eigenvalues, "eigenvalues", alphas, "alphas")
+    _validate.same_device(eigenvectors, "eigenvectors", alphas, "alphas")
+    return _shift(eigenvalues, eigenvectors, alphas)
+
+
+def _shift(eigenvalues: torch.Tensor, eigenvectors: torch.Tensor, alphas: torch.Tensor):
+    """:func:`pca_color_shift` without its checks, for callers that made the checks."""
     dtype = torch.promote_types(alphas.dtype, eigenvalues.dtype)
     weights = alphas.to(dtype) * eigenvalues.to(dtype)  # (..., 3): a_i * l_i
     return weights @ eigenvectors.to(dtype).T  # sum_i (a_i l_i) p_i
@@ -229,7 +236,9 @@ def pca_color_augment(
         generator: a seeded ``torch.Generator``, for the same draws every run.
 
     Returns:
-        Tensor of the shape and dtype of ``images``.
+        Tensor of the shape, dtype and device of ``images`` (the random ``a_i``
+        are drawn on the CPU, so a seeded ``generator`` gives the same shifts on
+        any device).
     """
     _check_images(images, channels=3)
     _check_pca(eigenvalues, eigenvectors)
@@ -241,6 +250,8 @@ def pca_color_augment(
         alphas = std * torch.randn(n, 3, generator=generator, dtype=torch.float64)
     else:
         _check_alphas(alphas, ((n, 3), (3,)) if single else ((n, 3),))
-    shift = pca_color_shift(eigenvalues, eigenvectors, alphas.reshape(n, 3)).to(images.dtype)
+    device = images.device  # the 3 + 9 PCA numbers and the alphas go where the images are
+    alphas = alphas.to(device).reshape(n, 3)
+    shift = _shift(eigenvalues.to(device), eigenvectors.to(device), alphas).to(images.dtype)
     shift = shift[:, :, None, None]  # (N, 3, 1, 1): the same colour at every pixel
     return images + (shift[0] if single else shift)

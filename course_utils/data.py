@@ -237,9 +237,11 @@ def load_fashion_mnist(
             else downloaded. Every file is checked against the checksum of
             its contents (``FASHION_MNIST_FILES``) each time it is read: a
             damaged or different file is named and skipped (one printed line;
-            one in the download cache is also removed and fetched again).
-            Offline with no good local copy, ``"full"`` prints one line and
-            falls back to the embedded subset.
+            one in the download cache is fetched again, and replaced only by
+            a verified copy). Offline, or with a download cache that cannot be
+            written (``$COURSE_UTILS_CACHE`` a file or read-only), and no good
+            local copy, ``"full"`` prints one line and falls back to the
+            embedded subset.
         root: folder holding the original ``*-ubyte.gz`` files of ``split``. Its
             files are checked too; as you chose them, a bad one raises an error
             instead of being skipped.
@@ -260,10 +262,7 @@ def load_fashion_mnist(
     if source == "full":
         images, labels, where = _load_full(split, root)
         if images is None:
-            print(
-                f"Offline: no local copy of the full Fashion-MNIST ({where}); "
-                "using the embedded subset instead."
-            )
+            print(f"{where}; using the embedded subset instead.")
             source = "embedded"
     if source == "embedded":
         images, labels = _load_embedded(split)
@@ -300,7 +299,7 @@ def _load_embedded(split: str, path: Path | None = None) -> tuple[np.ndarray, np
 
 
 def _load_full(split: str, root: Path | None):
-    """Return (images, labels, description of the source), or (None, None, reason)."""
+    """Return (images, labels, description of the source), or (None, None, the line to print)."""
     files = FASHION_MNIST_FILES[split]
     names = [name for name, _, _ in files]
     if root is not None:
@@ -318,21 +317,23 @@ def _load_full(split: str, root: Path | None):
             continue
         try:
             return _read_pair(folder, files) + (f"local copy in {folder}",)
-        except ValueError as err:  # unreadable, or a ChecksumError
+        except ValueError as err:  # unreadable, or a ChecksumError: skipped, never deleted
             if folder == cache:
-                for name in names:
-                    (folder / name).unlink(missing_ok=True)
-                print(f"Removed a damaged Fashion-MNIST file from the cache: {err}")
+                print(
+                    f"Skipped a damaged Fashion-MNIST file in the cache: {err}; fetching it again."
+                )
             else:
                 print(
                     f"Skipped a damaged Fashion-MNIST file: {err}. Reinstall the package "
                     "(sudo apt-get install --reinstall dataset-fashion-mnist)."
                 )
     try:
-        for name, served, _ in files:
-            download(FASHION_MNIST_URL + name, cache / name, served)
+        for name, served, _ in files:  # a damaged cached file is replaced only by a verified one
+            download(FASHION_MNIST_URL + name, cache / name, served, progress=False)
     except OfflineError as err:
-        return None, None, str(err)
+        return None, None, f"Offline: no local copy of the full Fashion-MNIST ({err})"
+    except OSError as err:  # the cache is a file, read-only, full, ...
+        return None, None, f"The full Fashion-MNIST cannot be downloaded: {err}"
     return _read_pair(cache, files) + (f"download cached in {cache}",)
 
 

@@ -9,8 +9,11 @@ fetching to pooch and keeps the course's rules and messages:
 * its checksum (``"sha256:<hex>"``, or ``"md5:<hex>"`` where the publisher
   only gives MD5) is verified before the rename; a mismatch deletes the
   temporary file and raises :class:`ChecksumError`;
-* a network failure raises :class:`OfflineError`, which chapters catch through
-  :func:`try_download` to print one clear line and carry on without the file.
+* a network failure raises :class:`OfflineError`, which a caller catches to
+  print one clear line and carry on without the file (as
+  :func:`course_utils.data.load_fashion_mnist` does);
+* a destination that cannot hold the file (a folder, a file where a folder
+  should be, a read-only folder) is named before anything is fetched.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ __all__ = [
     "cache_dir",
     "download",
     "file_checksum",
-    "try_download",
 ]
 
 _CHECKSUM = re.compile(r"^(sha256:[0-9a-f]{64}|md5:[0-9a-f]{32})$")
@@ -48,14 +50,21 @@ class ChecksumError(ValueError):
 
 
 def cache_dir() -> Path:
-    """Folder for downloaded files: ``$COURSE_UTILS_CACHE``, else ``~/.cache/inside-ilsvrc``."""
-    return Path(os.environ.get("COURSE_UTILS_CACHE", Path.home() / ".cache" / "inside-ilsvrc"))
+    """Folder for downloaded files: ``$COURSE_UTILS_CACHE``, else ``~/.cache/inside-ilsvrc``.
+
+    An empty ``COURSE_UTILS_CACHE`` counts as unset (not as the current folder).
+    """
+    return Path(os.environ.get("COURSE_UTILS_CACHE") or Path.home() / ".cache" / "inside-ilsvrc")
 
 
 def file_checksum(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     """Checksum of the file at ``path`` as ``"<algorithm>:<hex digest>"`` (``"sha256"`` or ``"md5"``)."""
     path = _validate.path(path, "path")
     _validate.one_of(algorithm, "algorithm", _ALGORITHMS)
+    if path.is_dir():
+        raise IsADirectoryError(f"path={str(path)!r} is a folder; give the path of a file")
+    if not path.exists():
+        raise FileNotFoundError(f"path={str(path)!r}: no such file")
     digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
@@ -86,6 +95,8 @@ def download(
         ValueError: ``url`` is not http(s), or ``checksum`` is malformed.
         OfflineError: the URL could not be reached (no file is left behind).
         ChecksumError: the bytes received do not match ``checksum`` (no file is left behind).
+        IsADirectoryError: ``path`` is a folder.
+        OSError: ``path``'s folder cannot be created or written (the message names it).
     """
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ValueError(f"url must be an http:// or https:// URL string, got {url!r}")
@@ -96,6 +107,14 @@ def download(
     path = _validate.path(path, "path")
     timeout = _validate.number(timeout, "timeout", positive=True)
     progress = _validate.flag(progress, "progress")
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"path={str(path)!r} is a folder; give the path of the file to write"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file where a folder should be, no permission, ...
+        raise type(err)(f"path={str(path)!r}: cannot create its folder ({err})") from None
     fetch = pooch.HTTPDownloader(progressbar=progress, timeout=timeout)
     logger = pooch.get_logger()
     level = logger.level
@@ -110,20 +129,8 @@ def download(
         raise OfflineError(f"could not download {url} ({reason})") from err
     except ValueError as err:  # pooch's hash mismatch; it has removed what it received
         raise ChecksumError(f"checksum mismatch for {url}: expected {checksum} ({err})") from None
+    except OSError as err:  # the folder: read-only, full, ...
+        raise type(err)(f"path={str(path)!r}: cannot write the file there ({err})") from None
     finally:
         logger.setLevel(level)
     return path
-
-
-def try_download(url: str, path: str | os.PathLike, checksum: str, *, what: str) -> Path | None:
-    """Like :func:`download`, but offline it prints one line and returns ``None``.
-
-    ``what`` names the file for the reader, e.g. ``"ImageNet AlexNet weights"``.
-    A checksum mismatch is not "offline": it still raises :class:`ChecksumError`.
-    """
-    _validate.text(what, "what")
-    try:
-        return download(url, path, checksum, progress=False)
-    except OfflineError as err:
-        print(f"Offline: skipped downloading {what}: {err}.")
-        return None

@@ -34,6 +34,7 @@ from matplotlib.collections import LineCollection
 from . import _validate
 
 __all__ = [
+    "MEMORY_MB",
     "bag_of_words",
     "cell_histograms",
     "dense_descriptors",
@@ -44,7 +45,22 @@ __all__ = [
     "plot_hog",
 ]
 
-_CHUNK = 256  # images encoded at a time
+#: The temporaries of :func:`bag_of_words` and :func:`fisher_vector` stay under this many
+#: MiB: they encode as many images at a time as fit. Raise it with
+#: ``course_utils.features.MEMORY_MB = ...`` for faster runs on a machine with memory to spare.
+MEMORY_MB = 256
+
+
+def _images_per_step(bytes_per_image: int, function: str) -> int:
+    """How many images fit in :data:`MEMORY_MB`; refuses when one image alone does not."""
+    budget = int(MEMORY_MB * 2**20)
+    if bytes_per_image > budget:
+        raise ValueError(
+            f"descriptors: {function} needs {bytes_per_image / 2**20:.3g} MiB for one image, more "
+            f"than course_utils.features.MEMORY_MB = {MEMORY_MB:g} MiB: use fewer descriptors "
+            "per image or a smaller vocabulary/mixture, or raise the limit"
+        )
+    return budget // bytes_per_image
 
 
 def _images(images) -> np.ndarray:
@@ -202,11 +218,13 @@ def bag_of_words(
             f"vocabulary must have D = {x.shape[2]} columns like descriptors, got {words.shape[1]}"
         )
     counts = np.zeros((len(x), len(words)))
-    for start in range(0, len(x), _CHUNK):  # a few hundred images at a time bounds the memory
-        chunk = x[start : start + _CHUNK]
+    # Per image: two (P, K) float64 distances and one (P, K) bool of assignments.
+    step = _images_per_step(x.shape[1] * len(words) * 17, "bag_of_words")
+    for start in range(0, len(x), step):  # as many images as MEMORY_MB allows
+        chunk = x[start : start + step]
         # |x - w|^2 = |x|^2 - 2 x.w + |w|^2; |x|^2 is the same for every word, so skip it.
         nearest = np.argmin((words**2).sum(1) - 2 * chunk @ words.T, axis=-1)
-        counts[start : start + _CHUNK] = (nearest[..., None] == np.arange(len(words))).sum(axis=1)
+        counts[start : start + step] = (nearest[..., None] == np.arange(len(words))).sum(axis=1)
     return counts / x.shape[1]
 
 
@@ -257,8 +275,10 @@ def fisher_vector(
         raise ValueError("weights and variances must be positive")
     sigma = np.sqrt(var)
     parts = []
-    for start in range(0, len(x), _CHUNK):  # a few hundred images at a time bounds the memory
-        z = (x[start : start + _CHUNK, :, None, :] - mu) / sigma  # (n, T, K, D)
+    # Per image: about four (T, K, D) float64 temporaries (z, z**2, its sum's terms, z**2 - 1).
+    step = _images_per_step(x.shape[1] * mu.size * 8 * 4, "fisher_vector")
+    for start in range(0, len(x), step):  # as many images as MEMORY_MB allows
+        z = (x[start : start + step, :, None, :] - mu) / sigma  # (n, T, K, D)
         # log w_k N(x_t; mu_k, sigma_k^2), then posteriors by a stable softmax over k
         log_p = np.log(w) - 0.5 * (z**2 + np.log(2 * np.pi * var)).sum(-1)
         gamma = np.exp(log_p - log_p.max(-1, keepdims=True))

@@ -26,7 +26,8 @@ gives ``(224 - 11) // 4 + 1 = 54``; the arithmetic only works for ``(55 - 1) * 4
 
 from __future__ import annotations
 
-import pickle
+import contextlib
+import io
 import re
 import urllib.error
 from importlib import resources
@@ -41,8 +42,9 @@ from torch import nn
 from torchvision.models import AlexNet_Weights
 
 from . import _validate
+from ._state import device_of, dtype_of, model_left_as_found
 from .data import imagenet_class_names
-from .download import ChecksumError, cache_dir, file_checksum
+from .download import ChecksumError, file_checksum
 from .normalization import LocalResponseNorm
 
 __all__ = [
@@ -370,75 +372,100 @@ def load_pretrained(name: str, *, path: str | Path | None = None) -> nn.Module:
 
 
 #: torchvision's ImageNet AlexNet weights ("one weird trick" variant, 233 MB).
-IMAGENET_ALEXNET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
+IMAGENET_ALEXNET_URL = AlexNet_Weights.IMAGENET1K_V1.url
+_HASH_NAME = re.compile(r"-([a-f0-9]{8,})\.")  # torch.hub's rule, with at least 8 digits
 
 
 def load_imagenet_alexnet(
     url: str = IMAGENET_ALEXNET_URL, *, folder: str | Path | None = None
 ) -> nn.Module | None:
-    """torchvision's ImageNet-trained AlexNet, or ``None`` (with one printed line) when offline.
+    """torchvision's ImageNet-trained AlexNet, in eval mode, or ``None`` (one printed line) offline.
 
-    The weights are fetched once into ``folder`` (default: the course's download
-    cache, :func:`course_utils.download.cache_dir`) and read with
-    ``torch.load(..., weights_only=True)``.
+    The weights come through torchvision's own weights API
+    (``torch.hub.load_state_dict_from_url(..., check_hash=True, weights_only=True)``,
+    what ``torchvision.models.alexnet(weights=AlexNet_Weights.IMAGENET1K_V1)``
+    runs): fetched once to a temporary file, checked, renamed into ``folder``
+    (default: torchvision's own cache, ``~/.cache/torch/hub/checkpoints``, shared
+    with every other use of torchvision's weights) and read with
+    ``weights_only=True`` (tensors only, no code).
 
-    **What is verified, honestly:** torchvision publishes only the first 8 hex
-    digits of the file's SHA-256, in its name (``alexnet-owt-7be5be79.pth``),
-    not the full digest, so this function cannot use
-    :func:`course_utils.download.download` (which needs a full checksum). The
-    download goes through PyTorch's own ``torch.hub.download_url_to_file(...,
-    hash_prefix=...)``, which writes to a temporary file, checks that the
-    SHA-256 *starts with* those digits, and only then moves the file into place
-    -- the check torchvision itself does, once. This function repeats the check
-    on the cached file at **every** load (about a second for 233 MB) before
-    PyTorch reads it; a file that fails it (truncated, emptied, overwritten) is
-    named, removed and fetched again, or, offline, the function returns ``None``
-    as it does without a cache. Eight hex digits (32 bits) catch a damaged file,
-    not a deliberately forged one.
+    **What is verified:** torchvision publishes only the first 8 hex digits of the
+    file's SHA-256, in its name (``alexnet-owt-7be5be79.pth``); torch.hub checks
+    them when it downloads, and keeps nothing that fails. Eight hex digits (32
+    bits) catch a damaged download, not a deliberately forged file. As in
+    torchvision, a cached file is not hashed again at each load (233 MB, about a
+    second); a file damaged later fails to load and is named. This function
+    never deletes a file.
+
+    Example::
+
+        model = load_imagenet_alexnet()  # None, after one printed line, when offline
+        if model is not None:
+            print(imagenet_top5(model, course_utils.data.sample_photo("coffee"))[0])
+
+    Args:
+        url: where the weights are; its file name must carry a SHA-256 prefix
+            (``<name>-<hex digits>.<ext>``), which is checked.
+        folder: where to keep them.
 
     Raises:
-        course_utils.download.ChecksumError: the server sent a file whose
-            SHA-256 does not start with the prefix in its name (nothing is kept).
-        ValueError: the file passes the check but PyTorch cannot read it as
-            AlexNet's weights.
+        course_utils.download.ChecksumError: the server sent a file whose SHA-256
+            does not start with the digits in its name (nothing is kept).
+        ValueError: ``url`` has no SHA-256 prefix in its name; the cached file
+            cannot be read as AlexNet's weights (delete it, and the next call
+            fetches it again); ``folder`` cannot be created or written.
     """
     url = _validate.text(url, "url")
     name = url.rsplit("/", 1)[-1]
-    match = re.search(r"-([a-f0-9]{8,})\.", name)
-    if not url.startswith(("http://", "https://", "file://")) or match is None:
+    if not url.startswith(("http://", "https://", "file://")) or not _HASH_NAME.search(name):
         raise ValueError(
             f"url must be an http(s):// or file:// URL ending in a file name with a SHA-256 "
-            f"prefix (like torchvision's), got {url!r}"
+            f"prefix (like torchvision's alexnet-owt-7be5be79.pth), got {url!r}"
         )
-    prefix = match.group(1)
-    folder = _validate.path(folder, "folder") if folder is not None else cache_dir() / "torchvision"
-    path = folder / name
-    if path.is_file() and not file_checksum(path, "sha256").startswith(f"sha256:{prefix}"):
-        path.unlink()
-        print(
-            f"The cached ImageNet AlexNet weights {path} were damaged (their SHA-256 does not "
-            f"start with {prefix}, as their name says); removed them, fetching them again."
-        )
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            torch.hub.download_url_to_file(url, str(path), hash_prefix=prefix, progress=False)
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
-            reason = getattr(err, "reason", None) or err
-            print(f"Offline: skipped the ImageNet AlexNet weights ({reason}).")
-            return None
-        except RuntimeError as err:  # torch.hub's "invalid hash value"; it kept nothing
-            raise ChecksumError(f"{url} did not give the file its name promises: {err}") from None
+    folder = (
+        _validate.path(folder, "folder")
+        if folder is not None
+        else Path(torch.hub.get_dir()) / "checkpoints"
+    )
     model = alexnet("torchvision")
+    said = io.StringIO()  # torch.hub announces every download on stdout: one line of ours instead
     try:
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, KeyError) as err:
-        # PyTorch's own message would advise weights_only=False, which is unsafe: not shown.
-        raise ValueError(
-            f"{path} has the right SHA-256 prefix but is not a file of AlexNet weights that "
-            f"torch.load(weights_only=True) can read ({type(err).__name__}); delete it"
-        ) from None
+        with contextlib.redirect_stdout(said):
+            state = torch.hub.load_state_dict_from_url(
+                url,
+                model_dir=str(folder),
+                map_location="cpu",
+                progress=False,
+                check_hash=True,
+                weights_only=True,
+            )
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+        reason = getattr(err, "reason", None) or err
+        print(f"Offline: skipped the ImageNet AlexNet weights ({reason}).")
+        return None
+    except OSError as err:  # the folder: a file in its way, read-only, ...
+        raise ValueError(f"folder={str(folder)!r} cannot hold the weights: {err}") from None
+    except RuntimeError as err:
+        if "invalid hash value" in str(err):  # torch.hub kept nothing
+            raise ChecksumError(f"{url} did not give the file its name promises: {err}") from None
+        raise _unreadable(folder / name, err) from None
+    except Exception as err:  # unpickling arbitrary bytes can raise almost anything
+        raise _unreadable(folder / name, err) from None
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as err:
+        raise _unreadable(folder / name, err) from None
+    if said.getvalue():
+        print(f"Downloaded the ImageNet AlexNet weights to {folder / name}.")
     return model.eval()
+
+
+def _unreadable(path: Path, err: Exception) -> ValueError:
+    # PyTorch's own message would advise weights_only=False, which is unsafe: not shown.
+    return ValueError(
+        f"{path} is not a file of AlexNet weights that torch.load(weights_only=True) can "
+        f"read ({type(err).__name__}); delete it and the next call fetches it again"
+    )
 
 
 @torch.no_grad()
@@ -446,7 +473,8 @@ def imagenet_top5(model: nn.Module, photo) -> list[tuple[str, float]]:
     """The five most probable ImageNet classes of ``photo`` for an ImageNet ``model``.
 
     Args:
-        model: e.g. from :func:`load_imagenet_alexnet`.
+        model: e.g. from :func:`load_imagenet_alexnet`; run in eval mode on its
+            own device and dtype, and left as it was found (every submodule's mode).
         photo: ``(H, W, 3)`` uint8 array, e.g. :func:`course_utils.data.sample_photo`.
 
     The photo is prepared as torchvision's AlexNet weights expect (resize the
@@ -462,7 +490,9 @@ def imagenet_top5(model: nn.Module, photo) -> list[tuple[str, float]]:
         raise ValueError(f"photo must be an (H, W, 3) uint8 array, got {photo.shape} {photo.dtype}")
     x = torch.from_numpy(photo).permute(2, 0, 1)
     x = AlexNet_Weights.IMAGENET1K_V1.transforms()(x).unsqueeze(0)
-    probabilities = model.eval()(x).softmax(dim=1)[0]
+    with model_left_as_found(model):
+        scores = model(x.to(device_of(model), dtype_of(model)))
+    probabilities = scores.float().softmax(dim=1)[0].cpu()
     top = probabilities.topk(5)
     names = imagenet_class_names()
     return [(names[i], float(p)) for p, i in zip(top.values, top.indices, strict=True)]

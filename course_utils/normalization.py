@@ -38,7 +38,14 @@ class LocalResponseNorm(nn.Module):
     less than the paper did. (For odd ``n`` the two windows agree; for even ``n``
     PyTorch's window is not centred the same way.)
 
-    Input and output: ``(N, C, H, W)`` float tensors of the same shape.
+    Input and output: ``(N, C, ...)`` float tensors of the same shape (``(N, C, H, W)``
+    in a CNN), normalised across the channel dimension 1, as ``torch.nn.LocalResponseNorm``.
+
+    Example:
+        >>> lrn = LocalResponseNorm(size=3, alpha=1.0, beta=1.0, k=1.0)
+        >>> out = lrn(torch.tensor([[[[1.0]], [[2.0]]]]))  # 1 / (1 + 1 + 4), 2 / (1 + 1 + 4)
+        >>> [round(v, 4) for v in out.flatten().tolist()]
+        [0.1667, 0.3333]
     """
 
     def __init__(self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0):
@@ -49,11 +56,10 @@ class LocalResponseNorm(nn.Module):
         self.k = _validate.number(k, "k", min=0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _validate.tensor(x, "x", ndim=4, shape="(N, C, H, W)", nonempty=False)
         half = self.size // 2
-        squares = F.pad(x.pow(2), (0, 0, 0, 0, half, half))  # zero channels at both ends
+        squares = F.pad(x.pow(2).movedim(1, -1), (half, half))  # zero channels at both ends
         # Sum of squares over channels j = i - n/2 .. i + n/2 (n/2 rounded down).
-        window = squares.unfold(1, 2 * half + 1, 1).sum(dim=-1)
+        window = squares.unfold(-1, 2 * half + 1, 1).sum(dim=-1).movedim(-1, 1)
         return x / (self.k + self.alpha * window).pow(self.beta)
 
     def extra_repr(self) -> str:

@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from . import _validate
 
 __all__ = [
+    "MAX_MATRIX_MB",
     "conv_input_sizes",
     "conv_matrix",
     "conv_output_size",
@@ -46,6 +47,22 @@ __all__ = [
     "overlap_count",
     "transposed_output_size",
 ]
+
+
+#: The largest dense matrix (or map) this module builds, in MiB. :func:`conv_matrix` of
+#: 8 filters of 3x3x3 on a 128x128 image would be 25 GB; raise it for bigger examples
+#: with ``course_utils.transposed_conv.MAX_MATRIX_MB = ...``.
+MAX_MATRIX_MB = 512
+
+
+def _check_budget(numel: int, itemsize: int, what: str, argument: str) -> None:
+    megabytes = numel * itemsize / 2**20
+    if megabytes > MAX_MATRIX_MB:
+        raise ValueError(
+            f"{argument} gives {what} of {megabytes:,.0f} MiB, more than "
+            f"course_utils.transposed_conv.MAX_MATRIX_MB = {MAX_MATRIX_MB:,} MiB: use a smaller "
+            "example, or raise the limit if your machine has the memory"
+        )
 
 
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
@@ -126,9 +143,14 @@ def conv_matrix(
         stride, padding: as in ``torch.nn.functional.conv2d``.
 
     Returns:
-        ``(C_out * h * w, C_in * H * W)`` tensor of ``weight``'s dtype, where
-        ``(h, w)`` is the output size (:func:`conv_output_size`). It is built
-        with Python loops: meant for the small examples of the chapter.
+        ``(C_out * h * w, C_in * H * W)`` tensor of ``weight``'s dtype and device,
+        where ``(h, w)`` is the output size (:func:`conv_output_size`). It is
+        built with Python loops: meant for the small examples of the chapter, and
+        refused (before anything is allocated) above :data:`MAX_MATRIX_MB`.
+
+    Example:
+        >>> conv_matrix(torch.tensor([[[[1.0, 2.0]]]]), (1, 3)).tolist()
+        [[1.0, 2.0, 0.0], [0.0, 1.0, 2.0]]
     """
     _validate.tensor(weight, "weight", ndim=4, shape="(C_out, C_in, kH, kW)", floating=True)
     height, width = _validate.pair(input_size, "input_size")
@@ -140,8 +162,10 @@ def conv_matrix(
             f"input_size {(height, width)} with padding {padding} is smaller than the kernel "
             f"{(k_h, k_w)}"
         )
-    out_h = conv_output_size(height, k_h, stride[0], padding[0])
-    out_w = conv_output_size(width, k_w, stride[1], padding[1])
+    out_h = (height + 2 * padding[0] - k_h) // stride[0] + 1  # conv_output_size, checked above
+    out_w = (width + 2 * padding[1] - k_w) // stride[1] + 1
+    numel = c_out * out_h * out_w * c_in * height * width
+    _check_budget(numel, weight.element_size(), "a matrix", f"input_size {(height, width)}")
 
     a = weight.new_zeros(c_out, out_h, out_w, c_in, height, width)
     for i in range(out_h):
@@ -179,6 +203,8 @@ def overlap_count(
     size = _validate.pair(input_size, "input_size")
     kernel_size = _validate.pair(kernel_size, "kernel_size")
     stride = _validate.pair(stride, "stride")
+    out = [(n - 1) * s + k for n, s, k in zip(size, stride, kernel_size, strict=True)]
+    _check_budget(out[0] * out[1] + size[0] * size[1], 4, "maps", f"input_size {size}")
     ones = torch.ones(1, 1, *size)
     return F.conv_transpose2d(ones, torch.ones(1, 1, *kernel_size), stride=stride)[0, 0]
 
@@ -212,13 +238,31 @@ def deconvolve(
     Returns:
         ``(N, C_in, H, W)`` tensor: the estimate of the convolution's input.
     """
-    _validate.tensor(blurred, "blurred", ndim=4, shape="(N, C_out, h, w)", floating=True)
-    _validate.tensor(weight, "weight", ndim=4, shape="(C_out, C_in, kH, kW)", floating=True)
+    _validate.tensor(
+        blurred, "blurred", ndim=4, shape="(N, C_out, h, w)", floating=True, finite=True
+    )
+    _validate.tensor(
+        weight, "weight", ndim=4, shape="(C_out, C_in, kH, kW)", floating=True, finite=True
+    )
     if blurred.shape[1] != weight.shape[0]:
         raise ValueError(
             f"blurred must have weight's {weight.shape[0]} output channels, got {blurred.shape[1]}"
         )
+    if blurred.dtype != weight.dtype:
+        raise TypeError(
+            f"blurred and weight must have the same dtype, got {blurred.dtype} and {weight.dtype}: "
+            "convert one, e.g. blurred.to(weight.dtype)"
+        )
+    _validate.same_device(blurred, "blurred", weight, "weight")
     padding = _validate.pair(padding, "padding", min=0)
+    for axis, size, k, p in zip(
+        ("rows", "columns"), blurred.shape[-2:], weight.shape[-2:], padding, strict=True
+    ):
+        if size - 1 + k - 2 * p < 1:  # the solution's size along this axis
+            raise ValueError(
+                f"padding must be at most {(size + k - 2) // 2} for blurred's {size} {axis} and a "
+                f"kernel of {k} (the solution would have {size - 1 + k - 2 * p} {axis}), got {p}"
+            )
     damping = _validate.number(damping, "damping", positive=True)
     steps = _validate.integer(steps, "steps", min=1)
 

@@ -52,12 +52,31 @@ def max_pool_with_switches(
         ``(pooled, switches)``, both ``(N, C, h, w)``: the maxima, and for each the
         flat index ``row * W + column`` of the input pixel it came from
         (``int64``), as ``F.max_pool2d(..., return_indices=True)`` gives them.
+
+    Example:
+        >>> x = torch.tensor([[[[1.0, 5.0], [3.0, 2.0]]]])
+        >>> pooled, switches = max_pool_with_switches(x, 2)
+        >>> pooled.flatten().tolist(), switches.flatten().tolist()
+        ([5.0], [1])
     """
     _validate.tensor(x, "x", ndim=4, shape="(N, C, H, W)", floating=True)
     kernel_size = _validate.pair(kernel_size, "kernel_size")
     stride = kernel_size if stride is None else _validate.pair(stride, "stride")
     padding = _validate.pair(padding, "padding", min=0)
     ceil_mode = _validate.flag(ceil_mode, "ceil_mode")
+    if any(2 * p > k for p, k in zip(padding, kernel_size, strict=True)):
+        raise ValueError(
+            f"padding must be at most half of kernel_size {kernel_size} (a window would hold "
+            f"only padding), got {padding}"
+        )
+    for axis, size, k, p in zip(
+        ("height", "width"), x.shape[-2:], kernel_size, padding, strict=True
+    ):
+        if size + 2 * p < k:
+            raise ValueError(
+                f"kernel_size {kernel_size} is larger than x's {axis} {size} plus twice the "
+                f"padding {p}: no window fits"
+            )
     return F.max_pool2d(x, kernel_size, stride, padding, ceil_mode=ceil_mode, return_indices=True)
 
 
@@ -75,6 +94,11 @@ def unpool(
     Returns:
         ``(N, C, H, W)`` tensor. Where overlapping windows share a switch, their
         values are *added* (the transpose of max pooling; see the module's notes).
+
+    Example:
+        >>> pooled, switches = torch.tensor([[[[5.0]]]]), torch.tensor([[[[1]]]])
+        >>> unpool(pooled, switches, (2, 2)).flatten().tolist()
+        [0.0, 5.0, 0.0, 0.0]
     """
     _validate.tensor(pooled, "pooled", ndim=4, shape="(N, C, h, w)", floating=True)
     _validate.tensor(switches, "switches", ndim=4, shape="(N, C, h, w)")
@@ -83,9 +107,20 @@ def unpool(
             f"switches must be an int64 tensor of pooled's shape {tuple(pooled.shape)}, "
             f"got {switches.dtype} {tuple(switches.shape)}"
         )
+    _validate.same_device(switches, "switches", pooled, "pooled")
     height, width = _validate.pair(output_size, "output_size")
+    _validate.has_values(switches, "switches")
     if switches.min() < 0 or switches.max() >= height * width:
         raise ValueError(f"switches must index a {height}x{width} map; some fall outside it")
+    return _unpool(pooled, switches, (height, width))
+
+
+def _unpool(
+    pooled: torch.Tensor, switches: torch.Tensor, output_size: tuple[int, int]
+) -> torch.Tensor:
+    """:func:`unpool` without its checks, for callers whose switches come from
+    :func:`max_pool_with_switches` (a deconvnet unpools at every pooling layer)."""
+    height, width = output_size
     n, c = pooled.shape[:2]
     out = pooled.new_zeros(n, c, height * width)
     out.scatter_add_(2, switches.flatten(2), pooled.flatten(2))

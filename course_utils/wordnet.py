@@ -276,7 +276,9 @@ def compare_guesses(target: int | str, guesses: Sequence[int | str]) -> pd.DataF
     is right; ``None`` where the ancestor is reached only by another hypernym chain).
     """
     target = wnid(target, "target")
-    guesses = _validate.items(guesses, "guesses", wnid, "a list of classes or synsets")
+    guesses = _validate.items(
+        guesses, "guesses", wnid, "a list of classes or synsets", nonempty=True
+    )
     target_path = hypernym_path(target)
     rows = []
     for guess in guesses:

@@ -122,16 +122,52 @@ def build(name: str, student_dir: Path, dist_dir: Path) -> None:
         notebook = json.loads((out / "student" / f"{name}.ipynb").read_text(encoding="utf-8"))
         notebook = _normalised(notebook, name, questions)
 
-        shutil.rmtree(student_dir, ignore_errors=True)
-        (student_dir / "tests").mkdir(parents=True)
+        staged = {d: d.parent / f".{d.name}.new" for d in (student_dir, dist_dir)}
+        for folder in staged.values():  # left over from a run that was interrupted: ours
+            shutil.rmtree(folder, ignore_errors=True)
+        new = staged[student_dir]
+        (new / "tests").mkdir(parents=True)
         text = json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-        (student_dir / f"{name}.ipynb").write_text(text, encoding="utf-8")
+        (new / f"{name}.ipynb").write_text(text, encoding="utf-8")
         for test in tests:
-            shutil.copyfile(test, student_dir / "tests" / test.name)
+            shutil.copyfile(test, new / "tests" / test.name)
+        new = staged[dist_dir]
+        new.mkdir(parents=True)
+        shutil.copyfile(out / "autograder" / f"{name}.ipynb", new / f"{name}-solution.ipynb")
+        for target, new in staged.items():
+            _replace_folder(new, target, name)
 
-        shutil.rmtree(dist_dir, ignore_errors=True)
-        dist_dir.mkdir(parents=True)
-        shutil.copyfile(out / "autograder" / f"{name}.ipynb", dist_dir / f"{name}-solution.ipynb")
+
+def _written_here(relative: Path, name: str) -> bool:
+    """Whether this script writes files at ``relative`` (or pytest does, running the tests)."""
+    parts = relative.parts
+    if len(parts) == 1:
+        return parts[0] in (f"{name}.ipynb", f"{name}-solution.ipynb")
+    return parts[0] == "tests" and (parts[-1].endswith(".py") or "__pycache__" in parts)
+
+
+def _replace_folder(new: Path, target: Path, name: str) -> None:
+    """Put the complete folder ``new`` in place of ``target``; never delete a file not ours."""
+    if target.exists():
+        foreign = [
+            p
+            for p in target.rglob("*")
+            if p.is_file() and not _written_here(p.relative_to(target), name)
+        ]
+        if foreign:
+            shutil.rmtree(new)
+            raise SystemExit(
+                f"{target} holds files this script did not write ({', '.join(map(str, foreign))}): "
+                "move them elsewhere and run it again; nothing was changed"
+            )
+        old = target.parent / f".{target.name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        new.rename(target)
 
 
 def _same_tree(a: Path, b: Path) -> list[str]:

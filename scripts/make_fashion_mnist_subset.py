@@ -9,12 +9,11 @@ the full set). Writes to a temporary file, then renames it into place.
 """
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from course_utils._files import atomic_write
 from course_utils.data import DEBIAN_FASHION_MNIST_DIR, load_fashion_mnist
 
 PER_CLASS = {"train": 600, "test": 100}
@@ -42,14 +41,8 @@ def main() -> None:
         arrays[f"{split}_images"] = full.images.numpy()[chosen]
         arrays[f"{split}_labels"] = labels[chosen].astype(np.uint8)
         arrays[f"{split}_indices"] = chosen.astype(np.int32)
-    fd, tmp = tempfile.mkstemp(dir=OUT.parent, suffix=".npz.part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, OUT)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_write(OUT, "wb") as f:  # a temporary file, renamed when complete
+        np.savez_compressed(f, **arrays)
     print(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -29,11 +29,12 @@ import argparse
 import csv
 import json
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 from torchvision.models import AlexNet_Weights
+
+from course_utils._files import atomic_write
 
 WORDNET_DIR = Path("/usr/share/wordnet")  # Debian's wordnet-base
 OUT = Path(__file__).resolve().parents[1] / "course_utils" / "_data" / "imagenet_wordnet.csv"
@@ -105,16 +106,10 @@ def build_table(wordnet_dir: str | os.PathLike = WORDNET_DIR) -> list[dict]:
 
 def write_table(rows: list[dict], path: Path = OUT) -> None:
     """Write ``rows`` as CSV to a temporary file, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".csv.part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_write(path, newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def main() -> None:

@@ -11,12 +11,12 @@ when a checked cell's output changes on purpose, and review the diff.
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from course_utils._files import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "notebook_outputs"
@@ -40,11 +40,9 @@ def record(path: Path) -> Path:
     }
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"{path.stem}.json"
-    fd, tmp = tempfile.mkstemp(dir=OUT, suffix=".json.part")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with atomic_write(target) as f:  # a temporary file, renamed when complete
         json.dump(recorded, f, indent=1, ensure_ascii=False, sort_keys=True)
         f.write("\n")
-    os.replace(tmp, target)
     return target
 
 

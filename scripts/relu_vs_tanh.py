@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 import course_utils as cu
+from course_utils._files import atomic_write
 
 OUT = Path(__file__).resolve().parents[1] / "course_utils" / "_data" / "relu_vs_tanh.csv"
 ACTIVATIONS = {"ReLU": nn.ReLU, "tanh": nn.Tanh}
@@ -94,7 +95,8 @@ def main() -> None:
             rows.append({"depth": depth, "activation": activation, "init": init, "lr": lr,
                          "seed": seed, "epoch": int(epoch),
                          "train_error": round(1 - float(accuracy), 5)})  # fmt: skip
-    pd.DataFrame(rows).to_csv(OUT, index=False)
+    with atomic_write(OUT, newline="") as f:  # never a half-written table
+        pd.DataFrame(rows).to_csv(f, index=False)
     print(f"{len(rows) // EPOCHS} runs in {time.time() - start:.0f} s -> {OUT}")
 
 

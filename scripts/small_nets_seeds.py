@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 import course_utils as cu
+from course_utils._files import atomic_write
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_checkpoints import NAMES, RECIPE  # noqa: E402  (the one recipe, not a copy)
@@ -48,7 +49,8 @@ def main() -> None:
             ]
             print(f"seed {seed} {name}: {history['test_accuracy'].iloc[-1]:.3f} "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
-    pd.DataFrame(rows).round(4).to_csv(OUT, index=False)
+    with atomic_write(OUT, newline="") as f:  # never a half-written table
+        pd.DataFrame(rows).round(4).to_csv(f, index=False)
     print(f"-> {OUT}")
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from course_utils._files import atomic_write
+
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_TAG = "colab-setup"
 #: Pages that name the repository (clone commands, Colab links).
@@ -48,7 +50,8 @@ def sync_docs(check: bool) -> list[str]:
         if synced != text:
             stale.append(name)
             if not check:
-                path.write_text(synced, encoding="utf-8")
+                with atomic_write(path) as f:
+                    f.write(synced)
     return stale
 
 
@@ -107,7 +110,8 @@ def main() -> int:
         if not args.check:
             tagged = index < len(cells) and SETUP_TAG in cells[index]["metadata"].get("tags", [])
             cells[index : index + tagged] = [setup_cell()]
-            path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", "utf-8")
+            with atomic_write(path) as f:
+                f.write(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
     stale += sync_docs(args.check)
     verb = "out of date" if args.check else "rewritten"
     print(f"{len(stale)} file(s) {verb}: {', '.join(stale) or '-'}")

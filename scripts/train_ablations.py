@@ -39,6 +39,7 @@ from torch import nn
 from train_checkpoints import RECIPE  # the shipped checkpoints' recipe, unchanged
 
 import course_utils as cu
+from course_utils._files import atomic_write
 from course_utils.ablation import remove_layers, replace_layers
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "course_utils" / "_data" / "ablations.csv"
@@ -168,7 +169,8 @@ def main() -> None:
                 }
                 print(row, flush=True)
                 done = pd.concat([done, pd.DataFrame([row])], ignore_index=True)
-                done.to_csv(args.out, index=False)
+                with atomic_write(args.out, newline="") as f:  # after every run, never half
+                    done.to_csv(f, index=False)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 
 import course_utils as cu
+from course_utils._files import atomic_write
 from course_utils.download import file_checksum
 
 #: The training recipe of the shipped checkpoints (the chapter quotes it).
@@ -66,13 +67,15 @@ def main() -> None:
         print(f"{name}: {time.perf_counter() - start:.0f} s")
         print(history.round(4).to_string(index=False))
         path = args.out / f"{name}.pt"
-        torch.save(model.state_dict(), path)
+        with atomic_write(path, "wb") as f:  # a temporary file, renamed when complete
+            torch.save(model.state_dict(), f)
         histories.append(history.assign(model=name))
     history_path = args.out / "history.csv"
     if history_path.is_file():  # keep the other model's rows when training only one
         old = pd.read_csv(history_path)
         histories.insert(0, old[~old["model"].isin(args.models)])
-    pd.concat(histories).round(4).to_csv(history_path, index=False)
+    with atomic_write(history_path, newline="") as f:
+        pd.concat(histories).round(4).to_csv(f, index=False)
     for name in args.models:
         print(f'"{name}": {file_checksum(args.out / f"{name}.pt")}')
 

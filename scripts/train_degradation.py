@@ -28,6 +28,7 @@ import torch
 
 import course_utils as cu
 from course_utils import architectures
+from course_utils._files import atomic_write
 
 #: The recipe of the shipped histories (the chapter quotes it).
 RECIPE = {
@@ -90,7 +91,8 @@ def main() -> None:
                 done = pd.concat([done, rows], ignore_index=True)
                 columns = ["network", "depth", "seed", "epoch", "train_loss", "train_accuracy"]
                 columns += ["test_accuracy", "seconds"]
-                done[columns].round(4).to_csv(args.out, index=False)
+                with atomic_write(args.out, newline="") as f:  # after every run, never half
+                    done[columns].round(4).to_csv(f, index=False)
 
 
 if __name__ == "__main__":

@@ -245,3 +245,34 @@ def test_std_zero_leaves_images_unchanged(photo):
 def test_bad_input_names_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_pca_color_augment_follows_the_images_device():
+    """Before: eigenvalues and alphas stayed on the CPU, and images elsewhere gave a raw error.
+
+    The meta device stands in for a GPU here (shapes only); the CUDA test below checks values.
+    """
+    images = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    eigenvalues, eigenvectors = augment.rgb_pca(images)
+    out = augment.pca_color_augment(images.to("meta"), eigenvalues, eigenvectors)
+    assert out.device.type == "meta" and out.shape == images.shape and out.dtype == images.dtype
+    with pytest.raises(ValueError, match="^images is on the meta device"):
+        augment.rgb_pca(images.to("meta"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_pca_color_augment_on_cuda_equals_the_cpu():
+    images = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    eigenvalues, eigenvectors = augment.rgb_pca(images)
+    on_cpu = augment.pca_color_augment(
+        images, eigenvalues, eigenvectors, generator=torch.Generator().manual_seed(1)
+    )
+    on_gpu = augment.pca_color_augment(
+        images.cuda(), eigenvalues.cuda(), eigenvectors, generator=torch.Generator().manual_seed(1)
+    )
+    assert on_gpu.is_cuda
+    torch.testing.assert_close(on_gpu.cpu(), on_cpu)
+    crops = augment.random_crop_flip(images.cuda(), 4, generator=torch.Generator().manual_seed(2))
+    torch.testing.assert_close(
+        crops.cpu(), augment.random_crop_flip(images, 4, generator=torch.Generator().manual_seed(2))
+    )

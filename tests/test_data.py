@@ -5,6 +5,7 @@ import hashlib
 import struct
 
 import numpy as np
+import pooch
 import pytest
 import torch
 
@@ -209,14 +210,45 @@ def test_damaged_debian_copy_is_named_and_skipped(damage, offline, tmp_path, mon
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
-def test_damaged_cached_copy_is_named_and_removed(damage, offline, capsys):
+def test_damaged_cached_copy_is_named_and_kept_offline(damage, offline, capsys):
     DAMAGES[damage](offline)
+    before = {p.name: p.read_bytes() for p in offline.iterdir()}
     dataset = load_fashion_mnist("test", "full", verbose=False)
     assert "embedded" in dataset.source
-    removed, fallback = capsys.readouterr().out.strip().splitlines()
-    assert removed.startswith("Removed a damaged Fashion-MNIST file") and str(offline) in removed
+    skipped, fallback = capsys.readouterr().out.strip().splitlines()
+    assert skipped.startswith("Skipped a damaged Fashion-MNIST file") and str(offline) in skipped
     assert fallback.startswith("Offline: no local copy")
-    assert list(offline.iterdir()) == []
+    assert {p.name: p.read_bytes() for p in offline.iterdir()} == before  # nothing deleted
+
+
+@pytest.mark.parametrize("cache", ["a file", "a file above it"])
+def test_a_cache_that_cannot_be_written_falls_back_with_one_line(
+    cache, offline, tmp_path, monkeypatch, capsys
+):
+    """Issue 24: $COURSE_UTILS_CACHE a file gave a raw NotADirectoryError."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("in the way")
+    where = blocker if cache == "a file" else blocker / "cache"
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(where))
+    dataset = load_fashion_mnist("test", "full", verbose=False)
+    assert "embedded" in dataset.source and len(dataset) == 1000
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and str(blocker) in lines[0] and "embedded subset instead" in lines[0]
+    assert blocker.read_text() == "in the way"
+
+
+def test_a_read_only_cache_falls_back_with_one_line(offline, monkeypatch, capsys):
+    """Issue 24: a read-only cache gave a raw PermissionError (simulated: this may run as root)."""
+    offline.mkdir(parents=True)
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(offline))
+
+    monkeypatch.setattr(pooch, "retrieve", read_only)
+    dataset = load_fashion_mnist("test", "full", verbose=False)
+    assert "embedded" in dataset.source
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "Permission denied" in lines[0] and "path=" in lines[0]
 
 
 def test_damaged_cached_copy_is_fetched_again(monkeypatch, tmp_path, http_server, capsys):
@@ -229,7 +261,7 @@ def test_damaged_cached_copy_is_fetched_again(monkeypatch, tmp_path, http_server
     DAMAGES["truncated"](cache / "fashion-mnist")
     dataset = load_fashion_mnist("test", "full", verbose=False)
     assert dataset.labels.tolist() == [3, 4, 5] and "download" in dataset.source
-    assert capsys.readouterr().out.startswith("Removed a damaged Fashion-MNIST file")
+    assert capsys.readouterr().out.startswith("Skipped a damaged Fashion-MNIST file in the cache")
 
 
 @pytest.mark.parametrize("damage", DAMAGES)

@@ -1,10 +1,12 @@
 """course_utils.download: checksums, atomic writes, and behaviour with no network."""
 
 import hashlib
+from pathlib import Path
 
+import pooch
 import pytest
 
-from course_utils.download import ChecksumError, OfflineError, download, file_checksum, try_download
+from course_utils.download import ChecksumError, OfflineError, cache_dir, download, file_checksum
 
 PAYLOAD = b"ILSVRC" * 10_000
 
@@ -51,12 +53,39 @@ def test_http_error_is_offline_and_leaves_no_file(http_server, tmp_path):
     assert leftovers(dest.parent) == []
 
 
-def test_no_network_prints_one_line(closed_port_url, tmp_path, capsys):
+def test_no_network_is_offline_and_leaves_no_file(closed_port_url, tmp_path, capsys):
     dest = tmp_path / "weights.pt"
-    assert try_download(closed_port_url + "w.pt", dest, sha(PAYLOAD), what="the weights") is None
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Offline: skipped downloading the weights")
-    assert leftovers(tmp_path) == []
+    with pytest.raises(OfflineError, match="could not download"):
+        download(closed_port_url + "w.pt", dest, sha(PAYLOAD), progress=False)
+    assert leftovers(tmp_path) == [] and capsys.readouterr().out == ""
+
+
+def test_a_folder_as_path_is_named(closed_port_url, tmp_path):
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(IsADirectoryError, match="^path=.* is a folder"):
+        download(closed_port_url + "w.pt", tmp_path / "sub", sha(PAYLOAD), progress=False)
+    assert leftovers(tmp_path) == ["sub"] and leftovers(tmp_path / "sub") == []
+
+
+def test_a_file_in_place_of_the_folder_is_named(closed_port_url, tmp_path):
+    (tmp_path / "blocker").write_bytes(b"in the way")
+    with pytest.raises(OSError, match="^path=.*cannot create its folder"):
+        download(closed_port_url + "w.pt", tmp_path / "blocker" / "w.pt", sha(PAYLOAD))
+    assert (tmp_path / "blocker").read_bytes() == b"in the way"
+
+
+def test_a_folder_that_cannot_be_written_is_named(http_server, tmp_path, monkeypatch):
+    """pooch's temporary file cannot be created (read-only folder; simulated, as root may write)."""
+    served, url = http_server
+    (served / "file.bin").write_bytes(PAYLOAD)
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(pooch.core, "temporary_file", read_only)
+    with pytest.raises(PermissionError, match="^path=.*cannot write the file there"):
+        download(url + "file.bin", tmp_path / "out" / "file.bin", sha(PAYLOAD), progress=False)
+    assert leftovers(tmp_path / "out") == []
 
 
 def test_existing_good_file_is_not_fetched_again(closed_port_url, tmp_path):
@@ -95,3 +124,17 @@ def test_checksum_matches_hashlib_on_a_known_string(tmp_path):
 def test_bad_arguments_name_the_argument(url, checksum, argument, tmp_path):
     with pytest.raises(ValueError, match=f"^{argument} must"):
         download(url, tmp_path / "x", checksum)
+
+
+def test_an_empty_cache_variable_is_not_the_current_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_UTILS_CACHE", "")
+    assert cache_dir() == Path.home() / ".cache" / "inside-ilsvrc"
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path))
+    assert cache_dir() == tmp_path
+
+
+def test_file_checksum_names_a_folder_and_a_missing_file(tmp_path):
+    with pytest.raises(IsADirectoryError, match="^path=.* is a folder"):
+        file_checksum(tmp_path)
+    with pytest.raises(FileNotFoundError, match="^path=.*no such file"):
+        file_checksum(tmp_path / "missing.bin")

@@ -1,5 +1,7 @@
 """Tests of course_utils.features against scikit-image, scikit-learn, autograd and hand-worked cases."""
 
+import tracemalloc
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from skimage.feature import hog as skimage_hog
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
+from course_utils import features
 from course_utils.features import (
     bag_of_words,
     cell_histograms,
@@ -198,3 +201,41 @@ def test_images_of_any_form_are_checked_and_plot_hog_draws_nothing_when_refusing
     assert plt.get_fignums() == []
     assert plot_hog(np.zeros((1, 8, 8))) is plt.gca()  # (1, H, W) is one image
     plt.close("all")
+
+
+def _mixture(rng, k=4, d=6):
+    return np.full(k, 1 / k), rng.normal(size=(k, d)), rng.uniform(0.5, 2, size=(k, d))
+
+
+def test_fisher_vector_and_bag_of_words_stay_under_the_memory_budget(monkeypatch):
+    """Issue 24's class: 256 images at a time, whatever their size (600 MiB measured for
+    300 x 200 descriptors and a 16 x 32 mixture); now as many images as MEMORY_MB allows."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 100, 6))
+    weights, means, variances = _mixture(rng)
+    vocabulary = rng.normal(size=(50, 6))
+    expected = features.fisher_vector(x, weights, means, variances)
+    words = features.bag_of_words(x, vocabulary)
+    monkeypatch.setattr(features, "MEMORY_MB", 0.25)  # 256 KiB: a few images per step
+    tracemalloc.start()
+    try:
+        np.testing.assert_allclose(features.fisher_vector(x, weights, means, variances), expected)
+        np.testing.assert_allclose(features.bag_of_words(x, vocabulary), words)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20  # at 256 images a step: 40 x 100 x 4 x 6 x 8 x 4 bytes = 3 MiB
+
+
+def test_one_image_over_the_budget_is_refused_with_the_limit(monkeypatch):
+    rng = np.random.default_rng(0)
+    monkeypatch.setattr(features, "MEMORY_MB", 0.01)
+    with pytest.raises(ValueError, match="^descriptors: fisher_vector needs .*MEMORY_MB"):
+        features.fisher_vector(rng.normal(size=(2, 100, 6)), *_mixture(rng))
+    with pytest.raises(ValueError, match="^descriptors: bag_of_words needs .*MEMORY_MB"):
+        features.bag_of_words(rng.normal(size=(2, 100, 6)), rng.normal(size=(50, 6)))
+
+
+def test_meta_tensors_are_named():
+    with pytest.raises(ValueError, match="^images is on the meta device"):
+        features.hog(torch.rand(2, 1, 28, 28, device="meta"))

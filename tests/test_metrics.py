@@ -15,6 +15,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
 from sklearn.metrics import top_k_accuracy_score
 
+from course_utils import metrics
 from course_utils.metrics import (
     INTERPOLATIONS,
     average_precision,
@@ -558,3 +559,61 @@ def test_precision_envelope_hand_worked():
     )
     with pytest.raises(ValueError, match="^precision must be a 1-D array"):
         precision_envelope([[1.0]])
+
+
+def test_box_iou_inclusive_equals_torchvision_on_the_same_pixels():
+    """The devkit's inclusive indices (x1, y1, x2, y2) are torchvision's (x1, y1, x2 + 1, y2 + 1).
+
+    torchvision reads boxes as continuous rectangles (width x2 - x1), as box_iou does by
+    default; the ILSVRC/VOC devkits add 1 to every width and height. On the same pixels,
+    written each way, the two conventions agree.
+    """
+    rng = np.random.default_rng(1)
+    xy = rng.integers(0, 100, size=(2, 25, 2))
+    wh = rng.integers(0, 40, size=(2, 25, 2))
+    a, b = (np.concatenate([xy[i], xy[i] + wh[i]], axis=1).astype(float) for i in range(2))
+    shifted = [torch.from_numpy(x + [0, 0, 1, 1]) for x in (a, b)]
+    expected = torchvision.ops.box_iou(*shifted).numpy()
+    np.testing.assert_allclose(box_iou(a, b, inclusive=True), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_box_iou_differs_from_torchvision_only_on_degenerate_boxes():
+    """A zero-area pair: torchvision divides 0 by 0 (NaN); the course returns 0 (documented)."""
+    point = np.array([[1.0, 1.0, 1.0, 1.0]])
+    assert torch.isnan(
+        torchvision.ops.box_iou(torch.from_numpy(point), torch.from_numpy(point))
+    ).all()
+    assert box_iou(point, point)[0, 0] == 0.0
+
+
+def test_box_iou_in_steps_equals_box_iou_at_once(monkeypatch):
+    rng = np.random.default_rng(2)
+    xy = rng.uniform(0, 100, size=(2, 40, 2))
+    a, b = (np.concatenate([xy[i], xy[i] + 20], axis=1) for i in range(2))
+    at_once = box_iou(a, b)
+    monkeypatch.setattr(metrics, "IOU_CHUNK", 7)  # 1 row of a per step
+    np.testing.assert_array_equal(box_iou(a, b), at_once)
+
+
+def test_mean_average_precision_checks_each_argument_once(monkeypatch):
+    """Issue 22: the arrays were validated again by every public function mAP called."""
+    seen = []
+    real = metrics._validate.array
+
+    def counting(value, name, **kwargs):
+        seen.append(name)
+        return real(value, name, **kwargs)
+
+    monkeypatch.setattr(metrics._validate, "array", counting)
+    boxes = [[0, 0, 10, 10], [20, 20, 30, 30]]
+    metrics.mean_average_precision([0, 0], [1, 2], boxes, [0.9, 0.8], [0, 0], [1, 2], boxes)
+    assert sorted(seen) == sorted(set(seen)), seen
+
+
+@pytest.mark.parametrize(
+    "second", [np.zeros((1, 3)), np.zeros((1, 2, 4))], ids=["(1, 3)", "(1, 2, 4)"]
+)
+def test_localization_error_names_an_image_whose_boxes_are_not_g_by_4(second):
+    """Before: NumPy's concatenate error, which names no argument."""
+    with pytest.raises(ValueError, match="^gt_boxes must hold one .G, 4. array per image; image 1"):
+        localization_error([1, 2], [[0, 0, 5, 5], [0, 0, 5, 5]], [1, 2], [np.zeros((1, 4)), second])

@@ -14,8 +14,6 @@ Paper numbers are written here from the papers, not from the code:
   pool -> 6; 4096, 4096, C.
 """
 
-import hashlib
-import io
 
 import pytest
 import torch
@@ -25,7 +23,6 @@ import course_utils as cu
 from course_utils.download import ChecksumError
 from course_utils.models import (
     alexnet,
-    load_imagenet_alexnet,
     load_pretrained,
     small_alexnet,
     small_zfnet,
@@ -224,79 +221,3 @@ def test_load_pretrained_bad_name_and_missing_file(tmp_path):
         load_pretrained("alexnet")
     with pytest.raises(FileNotFoundError, match="small_alexnet"):
         load_pretrained("small_alexnet", path=tmp_path / "missing.pt")
-
-
-# --- torchvision's ImageNet weights -------------------------------------------------
-
-
-def test_imagenet_alexnet_offline_prints_one_line(closed_port_url, tmp_path, capsys):
-    url = closed_port_url + "alexnet-owt-7be5be79.pth"
-    assert load_imagenet_alexnet(url, folder=tmp_path) is None
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Offline: skipped the ImageNet AlexNet weights")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_imagenet_alexnet_wrong_hash_prefix_is_refused(http_server, tmp_path):
-    folder, base_url = http_server
-    (folder / "alexnet-owt-7be5be79.pth").write_bytes(b"not the weights")
-    cache = tmp_path / "cache"
-    with pytest.raises(ChecksumError, match="invalid hash value"):
-        load_imagenet_alexnet(base_url + "alexnet-owt-7be5be79.pth", folder=cache)
-    assert list(cache.iterdir()) == []
-
-
-@pytest.mark.parametrize("damage", [b"garbage" * 1000, b""], ids=["garbage", "empty"])
-def test_damaged_cached_imagenet_weights_are_named_removed_and_bypassed(
-    damage, closed_port_url, tmp_path, capsys
-):
-    cached = tmp_path / "alexnet-owt-7be5be79.pth"
-    cached.write_bytes(damage)
-    assert load_imagenet_alexnet(closed_port_url + cached.name, folder=tmp_path) is None
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 and str(cached) in lines[0] and "damaged" in lines[0]
-    assert lines[1].startswith(
-        "Offline: skipped the ImageNet AlexNet weights"
-    )  # as with no cache at all
-    assert not cached.exists()
-
-
-def _sha256_named(folder, payload: bytes, stem="tiny"):
-    """Write payload under a torchvision-style name: its own SHA-256 prefix."""
-    path = folder / f"{stem}-{hashlib.sha256(payload).hexdigest()[:8]}.pth"
-    path.write_bytes(payload)
-    return path
-
-
-def test_cached_weights_are_checked_at_every_load(monkeypatch, closed_port_url, tmp_path, capsys):
-    # A tiny stand-in for AlexNet, so the cached file is small; the network is unreachable,
-    # so everything below comes from the cache.
-    monkeypatch.setattr(cu.models, "alexnet", lambda variant: nn.Linear(2, 1))
-    buffer = io.BytesIO()
-    torch.save(nn.Linear(2, 1).state_dict(), buffer)
-    cached = _sha256_named(tmp_path, buffer.getvalue())
-    url = closed_port_url + cached.name
-    assert isinstance(load_imagenet_alexnet(url, folder=tmp_path), nn.Linear)
-    assert capsys.readouterr().out == ""
-    cached.write_bytes(buffer.getvalue()[:-10])  # truncated after a good first load
-    assert load_imagenet_alexnet(url, folder=tmp_path) is None
-    assert "damaged" in capsys.readouterr().out and not cached.exists()
-
-
-def test_unreadable_weights_with_the_right_prefix_give_no_unsafe_advice(closed_port_url, tmp_path):
-    cached = _sha256_named(tmp_path, b"not a pickle at all", stem="alexnet-owt")
-    with pytest.raises(ValueError, match="right SHA-256 prefix") as error:
-        load_imagenet_alexnet(closed_port_url + cached.name, folder=tmp_path)
-    assert str(cached) in str(error.value) and "weights_only=False" not in str(error.value)
-
-
-def test_imagenet_top5_shapes_and_order():
-    cu.seed_everything(0)
-    model = alexnet("torchvision")  # random weights: only the plumbing is tested
-    top5 = cu.models.imagenet_top5(model, cu.data.sample_photo("coffee"))
-    names = cu.data.imagenet_class_names()
-    assert len(top5) == 5 and all(name in names for name, _ in top5)
-    probabilities = [p for _, p in top5]
-    assert probabilities == sorted(probabilities, reverse=True) and 0 < sum(probabilities) <= 1
-    with pytest.raises(ValueError, match="^photo"):
-        cu.models.imagenet_top5(model, cu.data.sample_photo("coffee")[..., 0])

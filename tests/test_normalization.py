@@ -52,5 +52,21 @@ def test_lrn_equals_torch_with_alpha_times_n():
 def test_lrn_rejects_bad_arguments():
     with pytest.raises(ValueError, match="^size"):
         LocalResponseNorm(size=0)
-    with pytest.raises(ValueError, match="^x"):
-        LocalResponseNorm()(torch.zeros(3, 4))
+
+
+@pytest.mark.parametrize(
+    "shape", [(2, 7, 5), (2, 7, 3, 4, 5)], ids=["(N, C, L)", "(N, C, D, H, W)"]
+)
+def test_lrn_normalises_across_dim_1_for_any_shape_like_torch(shape):
+    """forward has no shape check (issue 22); it must then be right for every (N, C, ...)."""
+    a = torch.randn(shape, generator=torch.Generator().manual_seed(2)) * 10
+    paper = LocalResponseNorm(size=3, alpha=1e-3, beta=0.75, k=2.0)(a)
+    torch.testing.assert_close(paper, nn.LocalResponseNorm(3, 3 * 1e-3, 0.75, 2.0)(a))
+
+
+def test_docstring_example():
+    import doctest
+
+    import course_utils.normalization
+
+    assert doctest.testmod(course_utils.normalization).failed == 0

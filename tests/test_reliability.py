@@ -110,7 +110,7 @@ REVIEWED = {
         "rectify",
         "top_activations",
     ),
-    "download": ("cache_dir", "download", "file_checksum", "try_download"),
+    "download": ("cache_dir", "download", "file_checksum"),
     "features": (
         "bag_of_words",
         "cell_histograms",
@@ -404,7 +404,6 @@ OVERRIDES = {
     "metrics.localization_error": {"pred_labels": lambda ctx: [1]},
     "download.file_checksum": {"path": lambda ctx: write_idx(ctx["tmp"] / "f.gz", np.arange(3))},
     "download.download": {"path": lambda ctx: ctx["tmp"] / "out.bin"},
-    "download.try_download": {"path": lambda ctx: ctx["tmp"] / "out.bin"},
     "models.imagenet_top5": {"model": lambda ctx: ctx["imagenet_model"]()},
     "models.load_imagenet_alexnet": {
         "url": lambda ctx: ctx["url"] + "alexnet-owt-7be5be79.pth",

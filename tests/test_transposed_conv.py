@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_utils import transposed_conv
 from course_utils.transposed_conv import (
     conv_input_sizes,
     conv_matrix,
@@ -253,3 +254,61 @@ def test_bad_inputs_raise_errors_naming_the_argument():
         deconvolve(torch.ones(1, 2, 4, 4), w)
     with pytest.raises(ValueError, match="^damping"):
         deconvolve(torch.ones(1, 1, 4, 4), w, damping=0)
+
+
+def test_conv_matrix_refuses_a_matrix_over_the_budget_before_allocating(monkeypatch):
+    """Issue 24: conv_matrix(torch.rand(8, 3, 3, 3), 128) asked for 25 GB at once."""
+    allocated = []
+    monkeypatch.setattr(torch.Tensor, "new_zeros", lambda *a, **k: allocated.append(a))
+    with pytest.raises(
+        ValueError, match=r"^input_size \(128, 128\) gives a matrix of 23,814 MiB.*MAX_MATRIX_MB"
+    ):
+        conv_matrix(torch.rand(8, 3, 3, 3), 128)
+    assert allocated == []
+
+
+def test_the_budget_can_be_raised(monkeypatch):
+    weight = torch.rand(2, 1, 3, 3)
+    monkeypatch.setattr(
+        transposed_conv, "MAX_MATRIX_MB", 0.001
+    )  # 1 KiB: 2 x 9 x 1 x 25 x 4 bytes is more
+    with pytest.raises(ValueError, match="MAX_MATRIX_MB"):
+        conv_matrix(weight, 5)
+    monkeypatch.setattr(transposed_conv, "MAX_MATRIX_MB", 1)
+    assert conv_matrix(weight, 5).shape == (18, 25)
+    with pytest.raises(ValueError, match="^input_size .* maps of"):
+        overlap_count(100_000, 3, 2)
+
+
+def test_deconvolve_names_mixed_dtypes_devices_and_too_much_padding():
+    weight = torch.rand(3, 2, 3, 3)
+    blurred = torch.rand(1, 3, 4, 4)
+    with pytest.raises(TypeError, match="^blurred and weight must have the same dtype"):
+        deconvolve(blurred.double(), weight)
+    with pytest.raises(ValueError, match="^padding must be at most 2 .* got 3"):
+        deconvolve(blurred, weight, padding=3)
+    assert deconvolve(blurred, weight, padding=2, steps=2).shape == (1, 2, 2, 2)  # the limit works
+    with pytest.raises(ValueError, match="^blurred is on the meta device"):
+        deconvolve(blurred.to("meta"), weight.to("meta"))
+    with pytest.raises(ValueError, match="^blurred must hold finite values"):
+        deconvolve(blurred * float("nan"), weight)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_deconvolve_and_conv_matrix_on_cuda():
+    weight = torch.rand(3, 2, 3, 3, generator=torch.Generator().manual_seed(0))
+    blurred = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(1))
+    on_gpu = deconvolve(blurred.cuda(), weight.cuda(), steps=20)
+    assert on_gpu.is_cuda
+    torch.testing.assert_close(
+        on_gpu.cpu(), deconvolve(blurred, weight, steps=20), rtol=1e-3, atol=1e-4
+    )
+    assert conv_matrix(weight.cuda(), 4).is_cuda
+    with pytest.raises(ValueError, match="^blurred is on cuda"):
+        deconvolve(blurred.cuda(), weight)
+
+
+def test_docstring_examples():
+    import doctest
+
+    assert doctest.testmod(transposed_conv).failed == 0

@@ -236,3 +236,38 @@ def test_bad_inputs_raise_errors_naming_the_argument():
         upsample(pooled, (6, 6), mode="bicubic")
     with pytest.raises(ValueError, match="^output_size"):
         upsample(pooled, 0)
+
+
+def test_padding_over_half_the_kernel_and_a_kernel_over_the_input_are_named():
+    """Issue 24: both gave PyTorch's RuntimeError."""
+    x = torch.rand(1, 2, 6, 6)
+    with pytest.raises(ValueError, match="^padding must be at most half of kernel_size"):
+        max_pool_with_switches(x, 2, padding=2)
+    with pytest.raises(ValueError, match="^kernel_size .* larger than x's height 6"):
+        max_pool_with_switches(x, 7)
+    assert max_pool_with_switches(x, 2, padding=1)[0].shape == (1, 2, 4, 4)  # the limit works
+
+
+def test_unpool_names_meta_and_mixed_devices():
+    pooled, switches = max_pool_with_switches(torch.rand(1, 2, 6, 6), 2)
+    with pytest.raises(ValueError, match="^switches is on the meta device"):
+        unpool(pooled.to("meta"), switches.to("meta"), (6, 6))
+    with pytest.raises(ValueError, match="^switches is on cpu but pooled is on meta"):
+        unpool(pooled.to("meta"), switches, (6, 6))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_pool_and_unpool_on_cuda():
+    x = torch.rand(2, 3, 9, 9, generator=torch.Generator().manual_seed(0))
+    pooled, switches = max_pool_with_switches(x.cuda(), 3, 2)
+    out = unpool(pooled, switches, (9, 9))
+    assert out.is_cuda
+    torch.testing.assert_close(out.cpu(), unpool(*max_pool_with_switches(x, 3, 2), (9, 9)))
+
+
+def test_docstring_examples():
+    import doctest
+
+    import course_utils.unpooling
+
+    assert doctest.testmod(course_utils.unpooling).failed == 0

@@ -297,6 +297,7 @@ def test_words_resolve_to_synsets():
         (lambda: wn.compare_guesses("leopard", [None]), TypeError, "guesses must be a class"),
         (lambda: wn.compare_guesses("leopard", "cat"), TypeError, "guesses must be a list"),
         (lambda: wn.compare_guesses(1000, [0]), ValueError, "target must be an int"),
+        (lambda: wn.compare_guesses(0, []), ValueError, "guesses must be a list"),  # was KeyError
         (lambda: wn.group_counts("dog"), TypeError, "groups must be a list"),
         (lambda: wn.wnid(0, argument=None), TypeError, "argument must be a str"),
         (lambda: wn.hierarchical_cost("dog", [0]), ValueError, "target 'dog' is not one of"),
