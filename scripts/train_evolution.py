@@ -28,8 +28,6 @@ Then it prints the SHA-256 of each file: paste them into
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +37,7 @@ import torch
 from train_checkpoints import RECIPE  # scripts/ is on sys.path when run
 
 import course_utils as cu
+from course_utils._files import atomic_write
 from course_utils.download import file_checksum
 
 #: Epochs whose weights are kept (the last is the end of training).
@@ -53,15 +52,8 @@ def save_atomically(state: dict, path: Path) -> None:
     archive's folder after the file name it is given, and a random temporary
     name would make the bytes (and the checksum) differ from run to run.
     """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(state, file)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as f:
+        torch.save(state, f)
 
 
 def main() -> None:
@@ -92,9 +84,8 @@ def main() -> None:
     print(f"{NAME}: {time.perf_counter() - start:.0f} s")
     print(history.round(4).to_string(index=False))
     table = args.out / f"{NAME}_evolution.csv"
-    temporary = table.with_name(f".{table.name}.tmp")
-    history.round(4).to_csv(temporary, index=False)
-    os.replace(temporary, table)
+    with atomic_write(table, newline="") as f:
+        history.round(4).to_csv(f, index=False)
     final = model.state_dict()
     shipped = torch.load(cu.models.checkpoint_dir() / f"{NAME}.pt", weights_only=True)
     same = all(torch.equal(final[k], shipped[k]) for k in shipped)
