@@ -48,7 +48,9 @@ def main() -> None:
             ]
             print(f"seed {seed} {name}: {history['test_accuracy'].iloc[-1]:.3f} "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
-    pd.DataFrame(rows).round(4).to_csv(OUT, index=False)
+    partial = OUT.with_name(OUT.name + ".partial")  # written whole, then renamed
+    pd.DataFrame(rows).round(4).to_csv(partial, index=False)
+    partial.replace(OUT)
     print(f"-> {OUT}")
 
 
