@@ -196,6 +196,7 @@ def strongest_maps(
         A table with ``N * k`` rows, sorted by ``image`` then ``rank`` (0 =
         strongest map): ``image``, ``rank``, ``channel``, ``row``, ``column``
         (the map's strongest position) and ``activation`` (its value there).
+        ``table.attrs["layer"]`` records the layer's name.
 
     >>> net = nn.Sequential(nn.Conv2d(1, 3, 1, bias=False))
     >>> _ = net[0].weight.data.copy_(torch.tensor([1.0, -1.0, 2.0]).view(3, 1, 1, 1))
@@ -222,7 +223,7 @@ def strongest_maps(
     best = values.topk(k, dim=1)  # sorted, strongest first
     position = where.gather(1, best.indices).cpu()
     n = len(images)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "image": torch.arange(n).repeat_interleave(k).numpy(),
             "rank": torch.arange(k).repeat(n).numpy(),
@@ -232,6 +233,8 @@ def strongest_maps(
             "activation": best.values.flatten().cpu().numpy(),
         }
     )
+    table.attrs["layer"] = name  # as top_activations records it
+    return table
 
 
 def group_similarity(

@@ -106,6 +106,7 @@ def test_strongest_maps_by_hand():
     assert table[["row", "column"]].values[:2].tolist() == [[1, 2], [1, 2]]
     assert table[["row", "column"]].values[2].tolist() == [0, 1]
     assert table["activation"].tolist() == [2.0, 1.0, 1.0, 0.0]
+    assert table.attrs["layer"] == "0"
     with pytest.raises(ValueError, match="k must be"):
         sanity.strongest_maps(net, images, "0", k=4)
 
