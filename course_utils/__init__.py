@@ -32,6 +32,7 @@ from . import normalization
 from . import occlusion
 from . import plotting
 from . import receptive_field
+from . import sanity
 from . import seeding
 from . import summary
 from . import timeline
@@ -66,6 +67,7 @@ __all__ = [
     "occlusion",
     "plotting",
     "receptive_field",
+    "sanity",
     "seed_everything",
     "seeding",
     "setup_notebook",

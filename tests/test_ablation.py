@@ -164,7 +164,7 @@ def test_retrained_variants_match_the_script_that_made_them():
     for (model_name, variant), rows in results.groupby(["model", "variant"]):
         built = train_ablations.build(model_name, variant, seed=0)
         assert (rows["params"] == sum(p.numel() for p in built.parameters())).all()
-        assert sorted(rows["seed"]) == [0, 1, 2]
+        assert sorted(rows["seed"]) in ([0, 1, 2], [0, 1, 2, 3, 4])  # 3, or 5 for some
     assert set(results["variant"]) == set(train_ablations.VARIANTS)
     # Same recipe and seed as the shipped checkpoint: close to its final test accuracy.
     history = checkpoint_history()
