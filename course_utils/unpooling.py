@@ -17,8 +17,8 @@ neighbouring windows can choose the same input pixel. :func:`unpool` then *adds*
 both values there. That makes it the exact transpose (adjoint) of max pooling for
 fixed switches, the same operation that autograd runs backward through
 ``max_pool2d``. PyTorch's ``F.max_unpool2d`` instead *writes* each value, so one
-of the two is lost (which one is not specified, and with
-``torch.use_deterministic_algorithms(True)`` PyTorch refuses to run it).
+of the two is lost (which one is not specified; in PyTorch's deterministic mode,
+``torch.use_deterministic_algorithms(True)``, it refuses to run).
 Zeiler & Fergus (2014) do not say what their unpooling does where pooling
 regions overlap; adding keeps the deconvnet an exact transpose.
 """
