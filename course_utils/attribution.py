@@ -54,13 +54,11 @@ Each method equals Captum's (``Saliency(abs=False)``, ``GuidedBackprop``,
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import stats
 from torch import nn
 
 from . import _validate
@@ -75,7 +73,6 @@ __all__ = [
     "guided_backprop",
     "insertion_curve",
     "integrated_gradients",
-    "rank_correlation",
     "saliency",
     "smoothgrad",
 ]
@@ -682,48 +679,3 @@ def _curve(model, images, attribution, target, baseline, steps, score, batch_siz
     scores = scores.view(n, steps + 1)
     fraction = counts.to(images.dtype) / pixels
     return Curve(fraction, scores, torch.trapezoid(scores, fraction, dim=1))
-
-
-# ---------------------------------------------------------------------------
-# The sanity check's measure.
-
-
-def rank_correlation(first: torch.Tensor, second: torch.Tensor, *, absolute: bool = True):
-    """Spearman's rank correlation between two maps of each image (Adebayo et al. 2018).
-
-    Adebayo et al.'s sanity check compares a method's maps for a trained model
-    and for the same model with randomised weights; a method whose maps stay
-    the same cannot be explaining what the weights learned. They compare the
-    absolute values (``absolute=True``), since the sign of a map may flip.
-
-    Args:
-        first, second: ``(N, ...)`` maps of the same shape (any device).
-        absolute: rank ``|map|`` (default) or the signed values.
-
-    Returns:
-        ``(N,)`` float64 NumPy array, one correlation per image in [-1, 1]
-        (ties get their mean rank, as ``scipy.stats.spearmanr``, which computes it);
-        NaN for an image where either map is constant (e.g. all zero), which
-        ranks nothing.
-
-    Example::
-
-        >>> import torch, course_utils as cu
-        >>> a = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
-        >>> cu.attribution.rank_correlation(a, a**3), cu.attribution.rank_correlation(a, -a)
-        (array([1.]), array([1.]))
-    """
-    _validate.tensor(first, "first", floating=True)
-    _validate.tensor(second, "second", floating=True)
-    absolute = _validate.flag(absolute, "absolute")
-    if first.shape != second.shape or first.dim() < 2:
-        raise ValueError(
-            f"first and second must be (N, ...) maps of one shape, got {tuple(first.shape)} "
-            f"and {tuple(second.shape)}"
-        )
-    a, b = (m.detach().flatten(1).cpu().double().numpy() for m in (first, second))
-    if absolute:
-        a, b = np.abs(a), np.abs(b)
-    with warnings.catch_warnings():  # a constant map: no ranking, NaN (documented above)
-        warnings.simplefilter("ignore", stats.ConstantInputWarning)
-        return np.array([stats.spearmanr(x, y).statistic for x, y in zip(a, b, strict=True)])

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import pickle
 import re
 import urllib.error
 from importlib import resources

@@ -23,7 +23,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from scipy import stats
 from torch import nn
 
 import course_utils as cu
@@ -364,25 +363,6 @@ def test_curves_do_not_depend_on_the_batch_size():
         torch.testing.assert_close(run.score, runs[0].score)
 
 
-def test_rank_correlation_equals_scipy():
-    a, b = torch.randn(2, 3, 5, 5, generator=torch.Generator().manual_seed(0)).unbind(0)
-    b[0] = b[0].round()  # ties
-    ours = at.rank_correlation(a, b)
-    expected = [
-        stats.spearmanr(x.abs().flatten(), y.abs().flatten()).statistic
-        for x, y in zip(a, b, strict=True)
-    ]
-    assert ours.tolist() == pytest.approx(expected)
-    constant = at.rank_correlation(torch.zeros(2, 4), torch.randn(2, 4))
-    assert np.isnan(constant).all()  # an all-zero map ranks nothing
-    signed = at.rank_correlation(a, -a, absolute=False)
-    assert signed.tolist() == pytest.approx([-1.0] * 3)
-
-
-# ---------------------------------------------------------------------------
-# The caller's model, devices, errors, doctests.
-
-
 def _state(model):
     return (
         [m.training for m in model.modules()],
@@ -490,7 +470,6 @@ def test_cuda_model_gives_results_on_its_device(call):
             ValueError,
             "score must be one of",
         ),
-        (lambda m, x: at.rank_correlation(x, x[:2]), ValueError, "first and second"),
     ],
 )
 def test_bad_input_names_the_argument(call, error, message):

@@ -14,7 +14,6 @@ Paper numbers are written here from the papers, not from the code:
   pool -> 6; 4096, 4096, C.
 """
 
-
 import pytest
 import torch
 from torch import nn
