@@ -11,14 +11,14 @@ in a browser.
   ``app.add_js_file(None, body=...)`` after the builder has started (sphinx-thebe,
   sphinx-togglebutton) reaches every page twice (file name ``None`` and ``""``); the
   browser then logs "Identifier 'THEBE_JS_URL' has already been declared". Each page
-  keeps the first copy (:func:`trim_page_assets`).
+  keeps the first copy (:func:`drop_duplicate_scripts`).
 * **Weight.** Font Awesome comes twice (pydata's ``fontawesome.js`` draws the icons as SVG;
   its CSS and web fonts do the same job for the icons the theme writes as ``<i>``); the
   search index (``searchindex.js``) is loaded on every page although only the search page
   uses it (pydata 0.17 loads it in ``<head>`` for its search-as-you-type, which this book
   does not turn on); the MathJax distribution is copied whole (24 MB) by
-  sphinx-mathjax-offline. :func:`trim_page_assets` drops the first two from the pages that
-  do not need them, :func:`prune_mathjax` keeps the MathJax files the site loads, and
+  sphinx-mathjax-offline. :func:`trim_written_pages` drops the first two from the pages
+  that do not need them, :func:`prune_mathjax` keeps the MathJax files the site loads, and
   :func:`shrink_png` stores each figure without its unused alpha channel.
 * **Accessibility.** sphinxcontrib-bibtex marks each reference ``role="doc-biblioentry"``
   (deprecated in ARIA 1.2) inside ``role="list"``; Sphinx's ``_modules/index`` nests a list
@@ -90,26 +90,44 @@ def _script_key(script) -> tuple:
     return (getattr(script, "filename", None) or "", tuple(sorted(attributes.items())))
 
 
-#: Scripts no page needs (see the module docstring), and those only the search page needs.
-DROPPED_SCRIPTS = re.compile(r"(^|/)fontawesome\.js$")
-SEARCH_ONLY_SCRIPTS = re.compile(r"(^|/)searchindex\.js$")
-
-
-def trim_page_assets(app, pagename, templatename, context, doctree) -> None:
-    """Drop repeated scripts (keeping their order), Font Awesome's JS, and the search index
-    on every page but the search page."""
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Remove repeated entries from the page's ``script_files``, keeping their order."""
     seen: set[tuple] = set()
     unique = []
     for script in context.get("script_files", []):
         key = _script_key(script)
-        name = key[0]
-        if key in seen or DROPPED_SCRIPTS.search(name):
-            continue
-        if SEARCH_ONLY_SCRIPTS.search(name) and pagename != "search":
-            continue
-        seen.add(key)
-        unique.append(script)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
     context["script_files"] = unique
+
+
+#: Written by the theme's templates into every page (not through ``script_files``): Font
+#: Awesome's JavaScript (the theme's CSS and web fonts draw the same icons), and the search
+#: index, which only the search page uses (pydata loads it everywhere for its
+#: search-as-you-type, which this book does not turn on).
+FONTAWESOME_JS = re.compile(
+    r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>'
+)
+SEARCH_INDEX_JS = re.compile(r'\s*<script src="[^"]*searchindex\.js"></script>')
+
+
+def trim_written_pages(app, exception) -> None:
+    """Take Font Awesome's JS out of every page, the search index out of all but search."""
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for path in outdir.rglob("*.html"):
+        if "_static" in path.relative_to(outdir).parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        trimmed = FONTAWESOME_JS.sub("", text)
+        if path != outdir / "search.html":
+            trimmed = SEARCH_INDEX_JS.sub("", trimmed)
+        if trimmed != text:
+            temporary = path.with_name(f".{path.name}.tmp")
+            temporary.write_text(trimmed, encoding="utf-8")
+            os.replace(temporary, path)
 
 
 # ---------------------------------------------------------------------------
@@ -217,17 +235,18 @@ def write_root_redirect(app, exception) -> None:
     )
 
 
-#: The MathJax files the site loads (tex-chtml.js, then on demand: TeX extensions, the
-#: CHTML fonts, the menu and the accessibility components). Everything else of the
-#: distribution (other combined builds, SVG output, MathML input, Node files) is removed.
+#: The MathJax files the site loads (``mathjax_path`` and ``mathjax3_config`` in
+#: ``_config.yml``): the loader, the core, TeX input (and the extensions it loads on demand),
+#: HTML output with its fonts, and the assistive MathML. Everything else of the distribution
+#: (the combined builds, the menu, SVG output, MathML input, speech, Node files) is removed.
 MATHJAX_KEPT = (
-    "tex-chtml.js",
+    "startup.js",
+    "core.js",
+    "input/tex.js",
     "input/tex/extensions",
-    "output/chtml/fonts/woff-v2",
-    "a11y",
-    "ui",
-    "sre",
-    "adaptors",
+    "output/chtml.js",
+    "output/chtml/fonts",
+    "a11y/assistive-mml.js",
 )
 
 
@@ -339,7 +358,7 @@ register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
 
 def setup(app):
     app.connect("config-inited", name_the_execution_cache)
-    app.connect("html-page-context", trim_page_assets)
+    app.connect("html-page-context", drop_duplicate_scripts)
     app.connect("html-page-context", fix_page_body)
     app.connect("html-page-context", last_updated_from_git)
     # Before sphinx-external-toc's bare redirect (priority 500); after sphinx-mathjax-offline
@@ -347,4 +366,5 @@ def setup(app):
     app.connect("build-finished", write_root_redirect, priority=400)
     app.connect("build-finished", prune_mathjax, priority=800)
     app.connect("build-finished", shrink_figures, priority=800)
+    app.connect("build-finished", trim_written_pages, priority=800)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
