@@ -81,6 +81,38 @@ def name_the_execution_cache(app, config) -> None:
         config.nb_execution_cache_path = str(build / ".jupyter_cache" / environment_hash())
 
 
+def complete_executed_copies(app, exception) -> None:
+    """Give every executed copy in ``_build/jupyter_execute/`` its outputs.
+
+    myst-nb 1.4 writes there the notebook it executed, but when jupyter-cache already had
+    the outputs it writes the notebook as stored (without them): it merges the cached
+    outputs into a new object and saves the old one. Here each copy without any output
+    gets them from the cache (``tests/test_executed_notebooks.py`` reads these copies).
+    """
+    if exception is not None or app.config.nb_execution_mode != "cache":
+        return
+    import nbformat
+    from jupyter_cache import get_cache
+
+    folder = Path(app.outdir).parent / "jupyter_execute"
+    cache_path = Path(app.config.nb_execution_cache_path)
+    if not folder.is_dir() or not cache_path.is_dir():
+        return
+    cache = get_cache(cache_path)
+    for path in folder.rglob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        if not code or any(cell.get("outputs") for cell in code):
+            continue
+        try:
+            _, merged = cache.merge_match_into_notebook(notebook)
+        except KeyError:  # not in the cache: leave the copy as it is
+            continue
+        temporary = path.with_name(f".{path.name}.tmp")
+        nbformat.write(merged, temporary)
+        os.replace(temporary, path)
+
+
 # ---------------------------------------------------------------------------
 # What each page loads.
 
@@ -229,7 +261,7 @@ def write_root_redirect(app, exception) -> None:
     if exception is not None or app.builder.format != "html" or app.config.root_doc == "index":
         return
     target = app.builder.get_target_uri(app.config.root_doc)
-    title = html.escape(app.config.project or app.config.html_title or "Home")
+    title = html.escape(app.config.html_title or app.config.project or "Home")
     (Path(app.outdir) / "index.html").write_text(
         ROOT_REDIRECT.format(title=title, target=html.escape(target)), encoding="utf-8"
     )
@@ -367,4 +399,5 @@ def setup(app):
     app.connect("build-finished", prune_mathjax, priority=800)
     app.connect("build-finished", shrink_figures, priority=800)
     app.connect("build-finished", trim_written_pages, priority=800)
+    app.connect("build-finished", complete_executed_copies)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
