@@ -71,6 +71,16 @@ def environment_hash(root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
+#: MathJax's entry point (the loader): ``mathjax3_config`` in ``_config.yml`` says what it
+#: loads. (sphinx-mathjax-offline sets ``mathjax_path`` to the combined ``tex-chtml.js``
+#: in its setup, over ``_config.yml``'s value, so it is set here, once the config is read.)
+MATHJAX_PATH = "mathjax/startup.js"
+
+
+def load_mathjax_in_parts(app, config) -> None:
+    config.mathjax_path = MATHJAX_PATH
+
+
 def name_the_execution_cache(app, config) -> None:
     """Point jupyter-cache at ``_build/.jupyter_cache/<hash of course_utils and requirements>``.
 
@@ -390,6 +400,7 @@ register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
 
 def setup(app):
     app.connect("config-inited", name_the_execution_cache)
+    app.connect("config-inited", load_mathjax_in_parts)
     app.connect("html-page-context", drop_duplicate_scripts)
     app.connect("html-page-context", fix_page_body)
     app.connect("html-page-context", last_updated_from_git)
