@@ -199,9 +199,10 @@ def fix_page_body(app, pagename, templatename, context, doctree) -> None:
     # ARIA 1.2 deprecates doc-biblioentry; inside role="list" each entry is a listitem.
     body = body.replace('role="doc-biblioentry"', 'role="listitem"')
     if pagename == "_modules/index":
-        # Sphinx nests module lists as <ul><ul>...</ul></ul>; a list may hold only <li>.
-        body = re.sub(r"<ul>\s*<ul>", "<ul><li><ul>", body)
-        body = re.sub(r"</ul>\s*</ul>", "</ul></li></ul>", body)
+        # viewcode nests a package's modules as <li>package</li><ul>...</ul>: a list may
+        # hold only <li>, so the inner list goes inside the package's item.
+        body = re.sub(r"</li>\s*<ul>", "\n<ul>", body)
+        body = re.sub(r"</ul>\s*</ul>", "</ul></li>\n</ul>", body)
     context["body"] = link_figures_to_full_size(body)
 
 
