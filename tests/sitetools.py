@@ -8,6 +8,7 @@ One definition of each, so that the tests cannot disagree about them:
   any of the sources that make it (configuration, prose, chapters, and ``course_utils``,
   whose docstrings make the API page).
 * :func:`serve` serves a folder on 127.0.0.1 for as long as a ``with`` block runs.
+* :func:`start_chromium` starts Debian's headless Chromium under Selenium.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +74,40 @@ def serve(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+#: A laptop screen, in CSS pixels.
+WINDOW = (1280, 900)
+
+
+def start_chromium(profile: Path, window: tuple[int, int] = WINDOW):
+    """Debian's Chromium, headless, driven by Debian's chromedriver; ``None`` if either is
+    missing (``apt-get install chromium chromium-driver``) or Selenium is not installed."""
+    chromium = next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
+    )
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        return None
+    try:
+        from selenium import webdriver
+    except ImportError:
+        return None
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--window-size={window[0]},{window[1]}",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(driver_path))

@@ -9,7 +9,16 @@ in Debian's Chromium, driven by Selenium through Debian's ``chromedriver``. On e
 * every formula was typeset by MathJax (which the site serves itself);
 * no code or output block scrolls sideways in a 1280-pixel window;
 * on a chapter, the Colab button opens that chapter's notebook in the repository;
-* in the dark theme, every figure still has an opaque or light background.
+* in the dark theme, every figure still has an opaque or light background;
+* axe-core (WCAG 2.0 and 2.1, levels A and AA) finds no violation, light or dark;
+* no formula is a Tab stop (MathJax's menu would make each one a stop);
+* nothing makes the page wider than a 390-pixel phone;
+* every figure links to its image file (to open it at full size);
+* a chapter page weighs under 1.5 MB without its figures.
+
+The pages outside ``_toc.yml`` (index, search, API source pages) get the same axe and
+phone checks; on a few pages every control the Tab key reaches must show a visible
+focus ring, not clipped by its box.
 
 On the solutions page, no solution is visible until the reader opens its dropdown.
 
@@ -26,20 +35,21 @@ after its build with ``REQUIRE_SITE=1``, which turns a missing or stale site int
 
 from __future__ import annotations
 
+import functools
 import html
 import importlib
 import json
 import os
 import pkgutil
 import re
-import shutil
+import time
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import yaml
-from sitetools import BUILD_COMMAND, book_pages, serve, site_problem
+from sitetools import BUILD_COMMAND, WINDOW, book_pages, serve, site_problem, start_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("SITE_DIR", ROOT / "_build" / "html"))
@@ -47,7 +57,13 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 REQUIRED = os.environ.get("REQUIRE_SITE") == "1"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 PAGE_TIMEOUT_S = 30
-WINDOW = (1280, 900)  # a laptop screen, in CSS pixels
+PHONE = (390, 844)  # a phone's screen, in CSS pixels
+PAGE_BUDGET_BYTES = 1.5e6  # a chapter page without its figures (issue 25)
+#: axe-core, from npm (`.ci/run`: npm install --prefix artifacts/npm axe-core@4.14.1).
+AXE_JS = Path(
+    os.environ.get("AXE_CORE_JS", ROOT / "artifacts/npm/node_modules/axe-core/axe.min.js")
+)
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WINDOW_CHROME_PX = 150  # the headless window's height minus its page area
 MAX_SCREENSHOT_HEIGHT_PX = 16000  # very long pages are cut here; that is enough to judge them
 
@@ -113,32 +129,12 @@ def base_url(site):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    chromium = next(
-        (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
-    )
-    driver_path = shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.skip("no Chromium here: install it with `apt-get install chromium chromium-driver`")
-    webdriver = pytest.importorskip("selenium.webdriver")
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(driver_path))
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"), WINDOW)
+    if driver is None:
+        pytest.skip(
+            "no Chromium here: install it with `apt-get install chromium chromium-driver` "
+            "(and Selenium: pip install -r requirements.txt)"
+        )
     driver.set_page_load_timeout(PAGE_TIMEOUT_S)
     driver.set_script_timeout(PAGE_TIMEOUT_S)
     yield driver
@@ -247,6 +243,78 @@ return [...document.querySelectorAll('.cell pre')]
 """
 
 
+# axe-core's verdict on the page: its violations, one line each (rule, impact, where).
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: "tag", values: arguments[0]}, resultTypes: ["violations"],
+                  // WCAG 2.5.3 (label in name): axe files it as experimental, off by default.
+                  rules: {"label-content-name-mismatch": {enabled: true}}})
+  .then(r => done(r.violations.map(v => v.id + " (" + v.impact + ", " + v.nodes.length
+      + "x): " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "))),
+        e => done(["axe failed: " + e]));
+"""
+
+
+@functools.cache
+def axe_source() -> str | None:
+    return AXE_JS.read_text(encoding="utf-8") if AXE_JS.is_file() else None
+
+
+def axe_violations(browser) -> list[str]:
+    source = axe_source()
+    if source is None:
+        not_available(f"no axe-core at {AXE_JS}: npm install --prefix artifacts/npm axe-core@4")
+    if not browser.execute_script("return !!window.axe"):
+        browser.execute_script(source)
+    return browser.execute_async_script(RUN_AXE, AXE_TAGS)
+
+
+def phone_overflow(browser) -> list[str]:
+    """At a 390-pixel phone width: how much wider the page is, and the widest culprits."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True},
+    )
+    try:
+        found = browser.execute_script(
+            """
+const limit = arguments[0];
+const width = document.documentElement.scrollWidth;
+if (width <= limit) return [];
+const culprits = [...document.querySelectorAll("body *")]
+  .filter(e => e.getBoundingClientRect().right > limit + 1 && e.offsetParent !== null)
+  .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > limit + 1))
+  .slice(0, 3).map(e => e.tagName.toLowerCase() + "." + [...e.classList].join(".")
+                     + ": " + (e.textContent || "").trim().slice(0, 60));
+return ["page is " + width + " px wide at " + limit + " px: " + culprits.join(" | ")];
+""",
+            PHONE[0],
+        )
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return found
+
+
+# Formulas that are Tab stops, and figures that do not link to their image file.
+DESCRIBE_TAB_STOPS_AND_FIGURE_LINKS = """
+const article = document.querySelector("article.bd-article") || document.body;
+const formulas = [...document.querySelectorAll("mjx-container")]
+  .filter(m => m.tabIndex >= 0 && m.getAttribute("tabindex") !== null).length;
+const unlinked = [...article.querySelectorAll("img")]
+  .filter(img => (img.getAttribute("src") || "").includes("_images/"))
+  .filter(img => { const a = img.closest("a"); return !a || a.href !== img.src; })
+  .map(img => img.getAttribute("src"));
+return {formulas, unlinked};
+"""
+
+# The page's weight without its figures: what the browser fetched for it (decoded bytes).
+PAGE_WEIGHT = """
+const nav = performance.getEntriesByType("navigation")[0];
+return [...performance.getEntriesByType("resource"), nav]
+  .filter(r => r.name.startsWith(location.origin) && !r.name.includes("/_images/"))
+  .reduce((sum, r) => sum + r.decodedBodySize, 0);
+"""
+
 # ---------------------------------------------------------------------------
 # The tests.
 
@@ -284,9 +352,24 @@ def test_page_in_the_browser(page, browser, base_url):
         )
         if links != [colab_url(page)]:
             problems.append(f"Colab links {links}, expected exactly [{colab_url(page)}]")
+    state = browser.execute_script(DESCRIBE_TAB_STOPS_AND_FIGURE_LINKS)
+    if state["formulas"]:
+        problems.append(f"{state['formulas']} formulas are Tab stops")
+    problems += [f"figure {src} does not link to its image file" for src in state["unlinked"]]
+    if page in CHAPTERS:
+        weight = browser.execute_script(PAGE_WEIGHT)
+        if weight > PAGE_BUDGET_BYTES:
+            over_budget.append(f"{page} weighs {weight / 1e6:.2f} MB without its figures")
+    problems += [f"axe (light): {v}" for v in axe_violations(browser)]
+    phone = phone_overflow(browser)
+    if page.startswith(WIDER_THAN_A_PHONE_TO_DO):
+        too_wide.extend(f"{page}: {p}" for p in phone)
+    else:
+        problems += phone
     screenshot(browser, SCREENSHOTS / f"{slug(page)}.png")
 
     open_page(browser, url, "dark")
+    problems += [f"axe (dark): {v}" for v in axe_violations(browser)]
     problems += [f"console error (dark theme): {message}" for message in console_errors(browser)]
     for img in browser.execute_script(DESCRIBE_IMAGES):
         background = [int(c) for c in re.findall(r"\d+", img["background"])[:3]] or [0, 0, 0]
@@ -298,6 +381,27 @@ def test_page_in_the_browser(page, browser, base_url):
     screenshot(browser, SCREENSHOTS / f"{slug(page)}-dark.png")
 
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+#: Chapters over the weight budget, filled by test_page_in_the_browser.
+over_budget: list[str] = []
+
+#: Pages still wider than a phone, for a reason not found yet (the API reference's field
+#: lists, 553 px at 390; the highlighted source pages, 425-635 px, although their code
+#: scrolls in its own box). Their width is reported by test_known_pages_wider_than_a_phone.
+WIDER_THAN_A_PHONE_TO_DO = ("book/api", "_modules/")
+too_wide: list[str] = []
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=False,
+    reason="a chapter with formulas weighs about 1.9 MB without figures: MathJax (0.8 MB in "
+    "parts), the theme's CSS (0.4 MB) and Font Awesome's fonts (0.27 MB); see benchmarks/RESULTS.md",
+)
+def test_chapters_are_within_the_weight_budget(browser):
+    """Runs after test_page_in_the_browser (same module, later in the file)."""
+    assert not over_budget, "over the 1.5 MB budget:\n  " + "\n  ".join(over_budget)
 
 
 def test_the_landing_page_has_math_so_the_math_check_is_exercised(site):
@@ -467,7 +571,9 @@ def test_solutions_are_hidden_until_the_reader_opens_one(browser, base_url):
     state = browser.execute_script(DESCRIBE_DROPDOWNS)
     dropdowns = state["dropdowns"]
     assert len(dropdowns) == len(exercises), "one folded solution per exercise"
-    assert all(d["title"] == "Solution" for d in dropdowns), "a title must not give the answer"
+    titles = [d["title"] for d in dropdowns]
+    assert all(re.fullmatch(r"Solution to exercise \d+\.\d+", t) for t in titles), titles
+    assert len(set(titles)) == len(titles), "two dropdowns with one name"
     assert not [d["text"][:60] for d in dropdowns if d["open"] or d["shown"]], "open by default"
     first = dropdowns[0]["text"]
     assert "Answer: 10.9" in first  # timeline-1: a known answer, there but not shown
@@ -488,3 +594,315 @@ def test_solutions_are_hidden_until_the_reader_opens_one(browser, base_url):
     assert state["visible"].count("Answer:") == sum("Answer:" in d["text"] for d in dropdowns)
     assert not state["wide"], f"solution code scrolls sideways at {WINDOW[0]} px: {state['wide']}"
     assert not console_errors(browser)
+
+
+# ---------------------------------------------------------------------------
+# The pages outside the table of contents: the same accessibility and phone checks.
+
+
+def other_pages(site: Path) -> list[str]:
+    """Every HTML page of the site not in ``_toc.yml`` (index, search, module source pages),
+    except the root ``index.html`` (a redirect)."""
+    found = []
+    for path in site.rglob("*.html"):
+        relative = path.relative_to(site)
+        if "_static" in relative.parts or relative.as_posix() == "index.html":
+            continue
+        if relative.with_suffix("").as_posix() not in PAGES:
+            found.append(relative.with_suffix("").as_posix())
+    return sorted(found)
+
+
+@pytest.mark.slow
+def test_pages_outside_the_toc_in_the_browser(site, browser, base_url):
+    problems = []
+    for page in other_pages(site):
+        url = urllib.parse.urljoin(base_url, f"{page}.html")
+        for theme in ("light", "dark"):
+            open_page(browser, url, theme)
+            problems += [f"{page}: axe ({theme}): {v}" for v in axe_violations(browser)]
+            problems += [f"{page}: console error: {m}" for m in console_errors(browser)]
+        phone = [f"{page}: {p}" for p in phone_overflow(browser)]
+        (too_wide if page.startswith(WIDER_THAN_A_PHONE_TO_DO) else problems).extend(phone)
+    assert not problems, "\n  ".join(["pages outside _toc.yml:", *problems])
+
+
+# ---------------------------------------------------------------------------
+# Keyboard: every control the Tab key reaches shows where the focus is.
+
+# Pages with every kind of control: the header and sidebars, code-cell toggles and
+# formulas (chapter 5), the solutions' dropdowns, the API reference.
+FOCUS_PAGES = [PAGES[0], "notebooks/05_transposed_convolution", "book/solutions", "book/api"]
+MAX_TAB_STOPS = 600
+
+# The focused element: its kind (tag and classes), its box, its focus ring (outline or
+# shadow), and whether a box that clips its overflow cuts the ring off.
+DESCRIBE_FOCUS = """
+const e = document.activeElement;
+if (!e || e === document.body) return null;
+const s = getComputedStyle(e);
+const r = e.getBoundingClientRect();
+const width = parseFloat(s.outlineWidth) || 0, offset = parseFloat(s.outlineOffset) || 0;
+const ring = s.outlineStyle !== "none" && width >= 1;
+const shadow = s.boxShadow && s.boxShadow !== "none";
+const grow = ring ? Math.max(0, offset + width) : 0;
+let clipped = false;
+for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+  const o = getComputedStyle(a);
+  if ([o.overflow, o.overflowX, o.overflowY].some(v => v !== "visible")) {
+    const b = a.getBoundingClientRect();
+    if (r.left - grow < b.left - 0.5 || r.right + grow > b.right + 0.5 ||
+        r.top - grow < b.top - 0.5 || r.bottom + grow > b.bottom + 0.5) {
+      // Only a ring cut by the box counts, not a control scrolled partly out of it.
+      if (r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom) {
+        clipped = a.tagName.toLowerCase() + "." + [...a.classList].join(".");
+      }
+    }
+  }
+}
+return {kind: e.tagName.toLowerCase() + "." + [...e.classList].sort().join("."),
+        text: (e.innerText || e.getAttribute("aria-label") || "").trim().slice(0, 40),
+        formula: e.tagName.toLowerCase() === "mjx-container",
+        ring: ring || !!shadow, clipped,
+        x: r.left, y: r.top, w: r.width, h: r.height};
+"""
+
+
+def changed_pixels(before: bytes, after: bytes, box: dict, margin: int = 8) -> int:
+    """Pixels that differ between two screenshots, in the box grown by ``margin``."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    one, two = (Image.open(io.BytesIO(png)).convert("RGB") for png in (before, after))
+    left, top = max(0, int(box["x"]) - margin), max(0, int(box["y"]) - margin)
+    right = min(one.width, int(box["x"] + box["w"]) + margin)
+    bottom = min(one.height, int(box["y"] + box["h"]) + margin)
+    if right <= left or bottom <= top:
+        return 0  # off the screen
+    one, two = one.crop((left, top, right, bottom)), two.crop((left, top, right, bottom))
+    import numpy as np
+
+    difference = np.asarray(ImageChops.difference(one, two).convert("L"))
+    return int(np.count_nonzero(difference > 24))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", FOCUS_PAGES)
+def test_every_tab_stop_shows_a_focus_ring(page, browser, base_url):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(browser, urllib.parse.urljoin(base_url, f"{page}.html"), "light")
+    problems, checked_kinds, stops, seen = [], set(), 0, []
+    for _ in range(MAX_TAB_STOPS):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        focus = browser.execute_script(DESCRIBE_FOCUS)
+        if focus is None:
+            continue
+        key = (focus["kind"], focus["text"], round(focus["x"]), round(focus["y"]))
+        if seen and key == seen[0]:
+            break  # round the page and back to the first control
+        seen.append(key)
+        stops += 1
+        where = f"{focus['kind']} {focus['text']!r}"
+        if focus["formula"]:
+            problems.append(f"a formula is a Tab stop: {where}")
+            continue
+        if not focus["ring"]:
+            problems.append(f"no focus ring: {where}")
+        if focus["clipped"]:
+            problems.append(f"focus ring cut off by {focus['clipped']}: {where}")
+        # The ring must be seen, not only declared: compare the pixels around the control
+        # with and without focus (once for each kind of control).
+        if focus["kind"] not in checked_kinds and focus["w"] > 0 and focus["h"] > 0:
+            checked_kinds.add(focus["kind"])
+            time.sleep(0.3)  # the theme's transitions (the skip link slides in)
+            focus = browser.execute_script(DESCRIBE_FOCUS) or focus
+            focused = browser.get_screenshot_as_png()
+            browser.execute_script("document.activeElement.blur()")
+            time.sleep(0.3)
+            blurred = browser.get_screenshot_as_png()
+            changed = changed_pixels(blurred, focused, focus)
+            perimeter = 2 * (focus["w"] + focus["h"])
+            if changed < perimeter:
+                problems.append(
+                    f"focus changes {changed} pixels around {where} "
+                    f"(a ring round its {focus['w']:.0f}x{focus['h']:.0f} box needs {perimeter:.0f})"
+                )
+            # Back to the same control, by keyboard focus (focus-visible is kept).
+            browser.execute_script(
+                "const all = [...document.querySelectorAll('*')].filter(e => e.tabIndex >= 0);"
+                "const [x, y] = arguments;"
+                "const e = all.find(e => { const r = e.getBoundingClientRect();"
+                "  return Math.round(r.left) === x && Math.round(r.top) === y; });"
+                "if (e) e.focus();",
+                round(focus["x"]),
+                round(focus["y"]),
+            )
+    assert stops > 5, f"{page}: only {stops} Tab stops found"
+    assert not problems, f"{page} ({stops} Tab stops):\n  " + "\n  ".join(problems)
+
+
+# ---------------------------------------------------------------------------
+# The built HTML, without a browser.
+
+
+class _SidebarLinks(HTMLParser):
+    """The primary sidebar's links: (href, text)."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._depth = 0  # inside the sidebar's <nav class="bd-docs-nav ...">
+        self._href = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "nav" and "bd-docs-nav" in (attrs.get("class") or ""):
+            self._depth = 1
+        elif self._depth:
+            if tag == "nav":
+                self._depth += 1
+            if tag == "a":
+                self._href, self._text = attrs.get("href"), ""
+
+    def handle_endtag(self, tag):
+        if self._depth and tag == "nav":
+            self._depth -= 1
+        if self._depth and tag == "a" and self._href is not None:
+            self.links.append((self._href, " ".join(self._text.split())))
+            self._href = None
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self._text += data
+
+
+def test_sidebar_numbers_the_chapters_as_their_file_names(site):
+    """A chapter's number in the sidebar is its notebook's (NN_name.ipynb); nothing else
+    (the part introductions, the back matter) has a number."""
+    parser = _SidebarLinks()
+    parser.feed((site / f"{PAGES[1]}.html").read_text(encoding="utf-8"))
+    assert len(parser.links) >= len(PAGES) - 1, f"the sidebar has only {parser.links}"
+    wrong = []
+    for href, text in parser.links:
+        name = Path(urllib.parse.urlsplit(href).path).stem
+        number = re.match(r"(\d+)\.\s", text)
+        expected = re.match(r"(\d+)_", name) if "notebooks/" in href else None
+        if expected and (not number or int(number.group(1)) != int(expected.group(1))):
+            wrong.append(f"{text!r} ({href}): expected number {int(expected.group(1))}")
+        elif not expected and number:
+            wrong.append(f"{text!r} ({href}) is numbered; only chapters are")
+    assert not wrong, "sidebar numbers:\n  " + "\n  ".join(wrong)
+
+
+def test_root_index_is_a_titled_redirect(site):
+    text = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"<html[^>]*\blang=\"en\"", text), "index.html has no lang"
+    assert re.search(r"<title>[^<]+</title>", text), "index.html has no title"
+    assert f"{PAGES[0]}.html" in text
+
+
+def test_bibliography_labels_match_the_citations_in_the_text(site):
+    """Each citation in the text ("Araujo et al. [2019]") and the label of the entry it
+    links to ("Araujo et al., 2019") name the same authors and year."""
+    references = (site / "book" / "references.html").read_text(encoding="utf-8")
+    ids = re.findall(
+        r'id="([^"]+)"[^>]*>\s*<span class="label"><span class="fn-bracket">\[</span>([^<]+)<',
+        references,
+    )
+    labels = {i: html.unescape(label) for i, label in ids}
+    assert labels, "no bibliography labels found on the references page"
+    assert not [v for v in labels.values() if not re.search(r", \d{4}[a-z]?$", v)], labels
+    checked = 0
+    mismatched = []
+    citation = re.compile(
+        r'((?:[^<\[]|<em>|</em>){0,120})\[?<a class="reference internal" '
+        r'href="[^"]*references\.html#([^"]+)"[^>]*>(.*?)</a>'
+    )
+    for page in PAGES:
+        text = (site / f"{page}.html").read_text(encoding="utf-8")
+        for before, target, cited in citation.findall(text):
+            label = labels.get(target)
+            if label is None:
+                continue
+            cited = " ".join(html.unescape(re.sub(r"<[^>]+>", "", cited)).split())
+            before = " ".join(html.unescape(re.sub(r"<[^>]+>", "", before)).split())
+            names, year = label.rsplit(", ", 1)
+            checked += 1
+            if re.fullmatch(r"\d{4}[a-z]?", cited):  # {cite:t}: Araujo et al. [2019]
+                ok = cited[:4] == year[:4] and before.rstrip(" [").endswith(names)
+            else:  # {cite:p}: [Araujo et al., 2019]
+                ok = cited.rstrip("abcdefghij") == label.rstrip("abcdefghij")
+            if not ok:
+                mismatched.append(f"{page}: {before[-40:]!r} {cited!r} -> [{label}]")
+    assert checked > 20, f"only {checked} citations found: has the citation markup changed?"
+    assert not mismatched, "citations and labels disagree:\n  " + "\n  ".join(mismatched[:20])
+
+
+#: What a chapter prints when it could not download something (course_utils.download,
+#: course_utils.models): the published site is built with network and must show none.
+OFFLINE_MESSAGE = re.compile(r"\bOffline: ")
+
+
+def pages_with_the_offline_message(site: Path) -> list[str]:
+    return sorted(
+        str(path.relative_to(site))
+        for path in site.rglob("*.html")
+        if "_static" not in path.parts
+        and OFFLINE_MESSAGE.search(html.unescape(re.sub(r"<[^>]+>", "", path.read_text("utf-8"))))
+    )
+
+
+def test_the_offline_check_can_fail(tmp_path):
+    (tmp_path / "a.html").write_text("<pre>Offline: skipped the ImageNet weights</pre>")
+    (tmp_path / "b.html").write_text("<p>An offline reader sees no figure.</p>")
+    assert pages_with_the_offline_message(tmp_path) == ["a.html"]
+
+
+@pytest.mark.skipif(
+    os.environ.get("REQUIRE_ONLINE") != "1",
+    reason="a build without network prints 'Offline: ...'; the deploy workflow sets REQUIRE_ONLINE=1",
+)
+def test_no_published_page_shows_the_offline_message(site):
+    found = pages_with_the_offline_message(site)
+    assert not found, (
+        f"pages built without network (they print 'Offline: ...' and miss a figure): {found}"
+    )
+
+
+def test_figures_are_stored_without_unused_alpha_losslessly(tmp_path):
+    """site_fixes.shrink_png: the stored figure has no alpha channel and the same pixels."""
+    import importlib.util
+
+    import numpy as np
+    from PIL import Image
+
+    spec = importlib.util.spec_from_file_location("site_fixes", ROOT / "book/_ext/site_fixes.py")
+    site_fixes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site_fixes)
+    rng = np.random.default_rng(0)
+    few = rng.integers(0, 4, (60, 80, 1)) * np.array([60, 30, 20])  # 4 colours
+    many = rng.integers(0, 256, (60, 80, 3))  # a photograph's worth of colours
+    for name, rgb in (("few", few), ("many", many)):
+        rgba = np.concatenate([rgb, np.full((60, 80, 1), 255)], axis=2).astype(np.uint8)
+        path = tmp_path / f"{name}.png"
+        Image.fromarray(rgba, "RGBA").save(path)
+        site_fixes.shrink_png(path)
+        with Image.open(path) as stored:
+            assert stored.mode in ("RGB", "P"), f"{name}: still {stored.mode}"
+            assert np.array_equal(np.asarray(stored.convert("RGB")), rgba[..., :3]), name
+    half = np.full((10, 10, 4), 255, np.uint8)
+    half[..., 3] = 128  # a real alpha channel is kept
+    Image.fromarray(half, "RGBA").save(tmp_path / "half.png")
+    site_fixes.shrink_png(tmp_path / "half.png")
+    with Image.open(tmp_path / "half.png") as stored:
+        assert stored.mode == "RGBA"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason="WIDER_THAN_A_PHONE_TO_DO: not fixed yet")
+def test_known_pages_wider_than_a_phone():
+    """Runs last: after the browser tests above have filled ``too_wide``."""
+    assert not too_wide, "wider than a 390-pixel phone:\n  " + "\n  ".join(too_wide)

@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "book" / "solutions.md"
 EXERCISES = json.loads((ROOT / "course_utils" / "_data" / "exercises.json").read_text("utf-8"))
 
-DROPDOWN = re.compile(r"^:::\{dropdown\} Solution\n(.*?)^:::$", re.DOTALL | re.MULTILINE)
+# Each dropdown is named after its exercise ("Solution to exercise 5.3"), never its answer.
+DROPDOWN = re.compile(
+    r"^:::\{dropdown\} Solution to exercise \d+\.\d+\n(.*?)^:::$", re.DOTALL | re.MULTILINE
+)
 CODE = re.compile(r"^```python\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 CHECKED_ID = re.compile(r"""(?:cu\.check|check_function)\("([\w-]+)",""")
 

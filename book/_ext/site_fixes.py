@@ -1,15 +1,130 @@
-"""Small fixes to the book's HTML pages: a local Sphinx extension (see ``_config.yml``).
+"""The book's own Sphinx extension (see ``_config.yml``): fixes and trims to the built site.
 
-Under Jupyter Book 1 (Sphinx 7.4), an inline script that an extension adds with
-``app.add_js_file(None, body=...)`` after the builder has started (sphinx-thebe 0.3.1 and
-sphinx-togglebutton do) reaches every page twice: once with the file name ``None``, once,
-through Sphinx's registry, with ``""``, so Sphinx does not see them as equal. The browser
-then runs sphinx-thebe's ``const THEBE_JS_URL = ...`` twice and logs "Identifier
-'THEBE_JS_URL' has already been declared" on every page (tests/test_site.py fails on
-console errors). Here each page keeps only the first copy of each script.
+Each piece answers one problem of the site under Jupyter Book 1 (Sphinx 7.4,
+sphinx-book-theme 1.3 on pydata-sphinx-theme 0.17); ``tests/test_site.py`` checks the result
+in a browser.
+
+* **One execution cache per environment.** jupyter-cache keys a notebook on its code cells
+  only, so a change to ``course_utils`` would reuse stale outputs. The cache folder is named
+  by a hash of ``course_utils/`` and ``requirements.txt`` (:func:`name_the_execution_cache`).
+* **Scripts reach a page twice.** An inline script that an extension adds with
+  ``app.add_js_file(None, body=...)`` after the builder has started (sphinx-thebe,
+  sphinx-togglebutton) reaches every page twice (file name ``None`` and ``""``); the
+  browser then logs "Identifier 'THEBE_JS_URL' has already been declared". Each page
+  keeps the first copy (:func:`drop_duplicate_scripts`).
+* **Weight.** Font Awesome comes twice (pydata's ``fontawesome.js`` draws the icons as SVG;
+  its CSS and web fonts do the same job for the icons the theme writes as ``<i>``); the
+  search index (``searchindex.js``) is loaded on every page although only the search page
+  uses it (pydata 0.17 loads it in ``<head>`` for its search-as-you-type, which this book
+  does not turn on); the MathJax distribution is copied whole (24 MB) by
+  sphinx-mathjax-offline. :func:`trim_written_pages` drops the first two from the pages
+  that do not need them, :func:`prune_mathjax` keeps the MathJax files the site loads, and
+  :func:`shrink_png` stores each figure without its unused alpha channel.
+* **Accessibility.** sphinxcontrib-bibtex marks each reference ``role="doc-biblioentry"``
+  (deprecated in ARIA 1.2) inside ``role="list"``; Sphinx's ``_modules/index`` nests a list
+  directly in a list; the root ``index.html`` (a redirect) has no title or language.
+  :func:`fix_page_body` and :func:`write_root_redirect` fix them.
+* **Figures at full size.** Each figure of a chapter links to its image file, so a reader
+  can open it at its full resolution (:func:`fix_page_body`).
+* **Last updated.** Each page's date is the date of the last commit of its source file
+  (:func:`last_updated_from_git`), not the date of the build.
+* **Bibliography labels** match the author-year citations of the text ("Araujo et al.,
+  2019", not "[ANS19]"): the formatting style ``authoryear`` (:class:`AuthorYearStyle`).
 """
 
 from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.labels import BaseLabelStyle
+from pybtex.style.sorting.author_year_title import SortingStyle as AuthorYearTitleSorting
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# ---------------------------------------------------------------------------
+# The execution cache.
+
+#: What the chapters' outputs depend on besides their own code: jupyter-cache keys a
+#: notebook on its code cells only, so the cache folder is named by a hash of these.
+CACHE_INPUTS = ("course_utils", "requirements.txt")
+
+
+def environment_hash(root: Path = ROOT) -> str:
+    """A short hash of every file of ``course_utils/`` and ``requirements.txt`` (names and bytes)."""
+    digest = hashlib.sha256()
+    for name in CACHE_INPUTS:
+        path = root / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts and file.suffix != ".pyc":
+                digest.update(str(file.relative_to(root)).encode() + b"\0")
+                digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+#: MathJax's entry point (the loader): ``mathjax3_config`` in ``_config.yml`` says what it
+#: loads. (sphinx-mathjax-offline sets ``mathjax_path`` to the combined ``tex-chtml.js``
+#: in its setup, over ``_config.yml``'s value, so it is set here, once the config is read.)
+MATHJAX_PATH = "mathjax/startup.js"
+
+
+def load_mathjax_in_parts(app, config) -> None:
+    config.mathjax_path = MATHJAX_PATH
+
+
+def name_the_execution_cache(app, config) -> None:
+    """Point jupyter-cache at ``_build/.jupyter_cache/<hash of course_utils and requirements>``.
+
+    Unless ``_config.yml`` names a cache folder itself (``execute: cache:``).
+    """
+    if not config.nb_execution_cache_path:
+        build = Path(app.outdir).parent
+        config.nb_execution_cache_path = str(build / ".jupyter_cache" / environment_hash())
+
+
+def complete_executed_copies(app, exception) -> None:
+    """Give every executed copy in ``_build/jupyter_execute/`` its outputs.
+
+    myst-nb 1.4 writes there the notebook it executed, but when jupyter-cache already had
+    the outputs it writes the notebook as stored (without them): it merges the cached
+    outputs into a new object and saves the old one. Here each copy without any output
+    gets them from the cache (``tests/test_executed_notebooks.py`` reads these copies).
+    """
+    if exception is not None or app.config.nb_execution_mode != "cache":
+        return
+    import nbformat
+    from jupyter_cache import get_cache
+
+    folder = Path(app.outdir).parent / "jupyter_execute"
+    cache_path = Path(app.config.nb_execution_cache_path)
+    if not folder.is_dir() or not cache_path.is_dir():
+        return
+    cache = get_cache(cache_path)
+    for path in folder.rglob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        if not code or any(cell.get("outputs") for cell in code):
+            continue
+        try:
+            _, merged = cache.merge_match_into_notebook(notebook)
+        except KeyError:  # not in the cache: leave the copy as it is
+            continue
+        temporary = path.with_name(f".{path.name}.tmp")
+        nbformat.write(merged, temporary)
+        os.replace(temporary, path)
+
+
+# ---------------------------------------------------------------------------
+# What each page loads.
 
 
 def _script_key(script) -> tuple:
@@ -29,6 +144,272 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> Non
     context["script_files"] = unique
 
 
+#: Written by the theme's templates into every page (not through ``script_files``): Font
+#: Awesome's JavaScript (the theme's CSS and web fonts draw the same icons), and the search
+#: index, which only the search page uses (pydata loads it everywhere for its
+#: search-as-you-type, which this book does not turn on).
+FONTAWESOME_JS = re.compile(
+    r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>'
+)
+SEARCH_INDEX_JS = re.compile(r'\s*<script src="[^"]*searchindex\.js"></script>')
+
+
+def trim_written_pages(app, exception) -> None:
+    """Take Font Awesome's JS out of every page, the search index out of all but search."""
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for path in outdir.rglob("*.html"):
+        if "_static" in path.relative_to(outdir).parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        trimmed = FONTAWESOME_JS.sub("", text)
+        if path != outdir / "search.html":
+            trimmed = SEARCH_INDEX_JS.sub("", trimmed)
+        if trimmed != text:
+            temporary = path.with_name(f".{path.name}.tmp")
+            temporary.write_text(trimmed, encoding="utf-8")
+            os.replace(temporary, path)
+
+
+# ---------------------------------------------------------------------------
+# The page's HTML.
+
+# An image of the site's image folder that is not already inside a link.
+_IMAGE = re.compile(r'(?<!>)(<img\b[^>]*\bsrc="((?:\.\./)*_images/[^"]+)"[^>]*>)')
+
+
+def link_figures_to_full_size(body: str) -> str:
+    """Wrap every figure image (``_images/...``) in a link to the image file itself."""
+
+    def wrap(match: re.Match) -> str:
+        img, src = match.group(1), match.group(2)
+        return f'<a class="full-size-figure" href="{src}">{img}</a>'
+
+    # Images already in a link (<a ...><img ...>) are left as they are.
+    parts = re.split(r"(<a\b[^>]*>\s*<img\b[^>]*>)", body)
+    return "".join(part if i % 2 else _IMAGE.sub(wrap, part) for i, part in enumerate(parts))
+
+
+def fix_page_body(app, pagename, templatename, context, doctree) -> None:
+    """Fix the accessibility problems of generated markup; link figures to their image."""
+    body = context.get("body")
+    if not body:
+        return
+    # ARIA 1.2 deprecates doc-biblioentry; inside role="list" each entry is a listitem.
+    body = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    if pagename == "_modules/index":
+        # viewcode nests a package's modules as <li>package</li><ul>...</ul>: a list may
+        # hold only <li>, so the inner list goes inside the package's item.
+        body = re.sub(r"</li>\s*<ul>", "\n<ul>", body)
+        body = re.sub(r"</ul>\s*</ul>", "</ul></li>\n</ul>", body)
+    context["body"] = link_figures_to_full_size(body)
+
+
+# ---------------------------------------------------------------------------
+# Last updated: the date of the source file's last commit.
+
+
+@functools.cache
+def _git_dates() -> dict[str, str]:
+    """File (relative to the repository) -> date of its last commit (YYYY-MM-DD)."""
+    try:
+        log = subprocess.run(
+            ["git", "log", "--format=@%cs", "--name-only", "--no-renames"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    dates: dict[str, str] = {}
+    date = None
+    for line in log.splitlines():
+        if line.startswith("@"):
+            date = line[1:]
+        elif line and date:
+            dates.setdefault(line, date)  # the log runs newest first
+    return dates
+
+
+def last_updated_from_git(app, pagename, templatename, context, doctree) -> None:
+    """Set the page's "Last updated" to its source file's last commit (if it has one)."""
+    try:
+        source = Path(app.env.doc2path(pagename)).resolve().relative_to(ROOT)
+    except (ValueError, KeyError):
+        return
+    date = _git_dates().get(source.as_posix())
+    if date:
+        context["last_updated"] = date
+
+
+# ---------------------------------------------------------------------------
+# Files written after the build.
+
+ROOT_REDIRECT = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<meta http-equiv="refresh" content="0; url={target}">
+<link rel="canonical" href="{target}">
+</head>
+<body>
+<p><a href="{target}">{title}</a></p>
+</body>
+</html>
+"""
+
+
+def write_root_redirect(app, exception) -> None:
+    """The site's ``index.html``: a redirect to the landing page, with a title and a language.
+
+    (sphinx-external-toc writes a bare ``<meta>`` redirect when no ``index.html`` exists;
+    this runs first.)
+    """
+    if exception is not None or app.builder.format != "html" or app.config.root_doc == "index":
+        return
+    target = app.builder.get_target_uri(app.config.root_doc)
+    title = html.escape(app.config.html_title or app.config.project or "Home")
+    (Path(app.outdir) / "index.html").write_text(
+        ROOT_REDIRECT.format(title=title, target=html.escape(target)), encoding="utf-8"
+    )
+
+
+#: The MathJax files the site loads (``mathjax_path`` and ``mathjax3_config`` in
+#: ``_config.yml``): the loader, the core, TeX input (and the extensions it loads on demand),
+#: HTML output with its fonts, and the assistive MathML. Everything else of the distribution
+#: (the combined builds, the menu, SVG output, MathML input, speech, Node files) is removed.
+MATHJAX_KEPT = (
+    "startup.js",
+    "core.js",
+    "input/tex.js",
+    "input/tex/extensions",
+    "output/chtml.js",
+    "output/chtml/fonts",
+    "a11y/assistive-mml.js",
+)
+
+
+def prune_mathjax(app, exception) -> None:
+    """Remove the parts of the copied MathJax distribution the site never loads."""
+    folder = Path(app.outdir) / "_static" / "mathjax"
+    if exception is not None or not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*"), reverse=True):
+        relative = path.relative_to(folder).as_posix()
+        kept = any(relative == k or relative.startswith(k + "/") for k in MATHJAX_KEPT)
+        needed_folder = any(k.startswith(relative + "/") for k in MATHJAX_KEPT)
+        if kept or needed_folder:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def _exact_palette(image):
+    """The same picture as a palette image: one palette entry per colour (at most 256)."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(image).reshape(-1, 3)
+    colours, index = np.unique(pixels, axis=0, return_inverse=True)
+    palette = Image.fromarray(index.reshape(image.height, image.width).astype(np.uint8), "P")
+    palette.putpalette(colours.astype(np.uint8).tobytes())
+    return palette
+
+
+def shrink_png(path: Path) -> bool:
+    """Store a PNG without an alpha channel it does not use, and as a palette image when it
+    has at most 256 colours; both lossless. Writes a temporary file, then renames.
+
+    Returns whether the file was rewritten.
+    """
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
+        image = image.convert("RGB")
+    elif image.mode not in ("RGB", "L", "P"):
+        return False
+    if image.mode == "RGB" and image.getcolors(256) is not None:
+        image = _exact_palette(image)
+    temporary = path.with_name(f".{path.name}.tmp")
+    image.save(temporary, format="PNG", optimize=True)
+    if temporary.stat().st_size < path.stat().st_size:
+        os.replace(temporary, path)
+        return True
+    temporary.unlink()
+    return False
+
+
+def shrink_figures(app, exception) -> None:
+    """:func:`shrink_png` on every figure of the site (``_images/*.png``)."""
+    if exception is not None:
+        return
+    for path in sorted((Path(app.outdir) / "_images").glob("*.png")):
+        shrink_png(path)
+
+
+# ---------------------------------------------------------------------------
+# Bibliography labels in author-year form.
+
+
+def _names(entry) -> str:
+    persons = entry.persons.get("author") or entry.persons.get("editor") or []
+    last = [" ".join(t.render_as("text") for t in p.rich_last_names) for p in persons]
+    if not last:
+        return entry.fields.get("organization") or entry.key
+    if len(last) == 1:
+        return last[0]
+    if len(last) == 2:
+        return f"{last[0]} and {last[1]}"
+    return f"{last[0]} et al."
+
+
+class AuthorYearLabelStyle(BaseLabelStyle):
+    """Labels like the text's citations: "Araujo et al., 2019" (2019a, 2019b when two match)."""
+
+    def format_labels(self, sorted_entries):
+        entries = list(sorted_entries)
+        labels = [f"{_names(e)}, {e.fields.get('year', 'n.d.')}" for e in entries]
+        counts: dict[str, int] = {}
+        for label in labels:
+            counts[label] = counts.get(label, 0) + 1
+        seen: dict[str, int] = {}
+        for label in labels:
+            if counts[label] > 1:
+                seen[label] = seen.get(label, 0) + 1
+                yield label + "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+            else:
+                yield label
+
+
+class AuthorYearStyle(UnsrtStyle):
+    """pybtex's ``unsrt`` entries, sorted by author and year, labelled as cited in the text."""
+
+    default_label_style = AuthorYearLabelStyle
+    default_sorting_style = AuthorYearTitleSorting
+
+
+register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
+
+
 def setup(app):
+    app.connect("config-inited", name_the_execution_cache)
+    app.connect("config-inited", load_mathjax_in_parts)
     app.connect("html-page-context", drop_duplicate_scripts)
+    app.connect("html-page-context", fix_page_body)
+    app.connect("html-page-context", last_updated_from_git)
+    # Before sphinx-external-toc's bare redirect (priority 500); after sphinx-mathjax-offline
+    # has copied MathJax (priority 500, registered earlier).
+    app.connect("build-finished", write_root_redirect, priority=400)
+    app.connect("build-finished", prune_mathjax, priority=800)
+    app.connect("build-finished", shrink_figures, priority=800)
+    app.connect("build-finished", trim_written_pages, priority=800)
+    app.connect("build-finished", complete_executed_copies)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
