@@ -543,6 +543,18 @@ class Curve:
     score: torch.Tensor
     area: torch.Tensor
 
+    def __post_init__(self):
+        # A public constructor: its fields are checked once, here.
+        _validate.tensor(self.fraction, "fraction", ndim=1, shape="(K,)")
+        _validate.tensor(self.score, "score", ndim=2, shape="(N, K)")
+        _validate.tensor(self.area, "area", ndim=1, shape="(N,)")
+        n, k = self.score.shape
+        if len(self.fraction) != k or len(self.area) != n or k == 0:
+            raise ValueError(
+                f"fraction, score and area must be (K,), (N, K) and (N,) with K >= 1, got "
+                f"{tuple(self.fraction.shape)}, {tuple(self.score.shape)}, {tuple(self.area.shape)}"
+            )
+
 
 def deletion_curve(
     model: nn.Module,

@@ -104,7 +104,7 @@ def load_epoch(epoch: int, *, path: str | Path | None = None) -> nn.Module:
 
         models = {epoch: load_epoch(epoch) for epoch in EPOCHS}
     """
-    epoch = _validate.one_of(epoch, "epoch", EPOCHS)
+    epoch = _validate.one_of(_validate.integer(epoch, "epoch", min=0), "epoch", EPOCHS)
     if epoch == 0:
         if path is not None:
             raise ValueError("path must be None for epoch 0 (the initialisation is not a file)")

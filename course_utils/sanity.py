@@ -263,6 +263,10 @@ def group_similarity(
     """
     maps = _validate.tensor(maps, "maps", floating=True)
     measure = _validate.one_of(measure, "measure", ("cosine", "spearman"))
+    if not isinstance(groups, torch.Tensor | Sequence) or isinstance(groups, str):
+        raise TypeError(
+            f"groups must be a list or tensor of M labels, got {type(groups).__name__} {groups!r}"
+        )
     labels = list(groups.tolist() if isinstance(groups, torch.Tensor) else groups)
     if len(labels) != len(maps):
         raise ValueError(f"groups must have one label per map ({len(maps)}), got {len(labels)}")

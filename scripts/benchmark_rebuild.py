@@ -26,6 +26,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from course_utils._files import atomic_write
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "notebooks" / "05_transposed_convolution.ipynb"
 MODULE = ROOT / "course_utils" / "plotting.py"
@@ -52,10 +54,12 @@ def edited(path: Path, edit) -> Iterator[None]:
     """``path`` changed by ``edit(text) -> text`` for the ``with`` block, then restored."""
     original = path.read_bytes()
     try:
-        path.write_text(edit(original.decode("utf-8")), encoding="utf-8")
+        with atomic_write(path) as f:  # never a half-written chapter, even if interrupted
+            f.write(edit(original.decode("utf-8")))
         yield
     finally:
-        path.write_bytes(original)
+        with atomic_write(path, "wb", encoding=None) as f:
+            f.write(original)
 
 
 def prose_edit(text: str) -> str:

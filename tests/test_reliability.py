@@ -414,6 +414,49 @@ OVERRIDES = {
         "labels": lambda ctx: torch.tensor([0, 1, 2]),
     },
     "aliasing.first_layer_aliasing": {"images": lambda ctx: torch.rand(2, 1, 28, 28)},
+    # Part 3's later modules (attribution, sanity, evolution, invariance)
+    "attribution.deletion_curve": {
+        "attribution": lambda ctx: torch.rand(2, 1, 28, 28, generator=gen()),
+        "baseline": lambda ctx: 0.0,
+    },
+    "attribution.insertion_curve": {
+        "attribution": lambda ctx: torch.rand(2, 1, 28, 28, generator=gen()),
+        "baseline": lambda ctx: 0.0,
+    },
+    "attribution.Curve": {
+        "fraction": lambda ctx: torch.linspace(0, 1, 5),
+        "score": lambda ctx: torch.rand(2, 5, generator=gen()),
+        "area": lambda ctx: torch.rand(2, generator=gen()),
+    },
+    "sanity.rank_correlation": {
+        "a": lambda ctx: torch.rand(2, 6, generator=gen()),
+        "b": lambda ctx: torch.rand(2, 6, generator=gen()),
+    },
+    "sanity.cascading_randomization": {
+        "explain": lambda ctx: lambda m, x: m(x),
+        "layers": lambda ctx: ["features.12"],
+    },
+    "sanity.group_similarity": {
+        "maps": lambda ctx: torch.rand(4, 1, 6, 6, generator=gen()),
+        "groups": lambda ctx: [0, 0, 1, 1],
+    },
+    "evolution.correlation": {
+        "first": lambda ctx: torch.rand(5, 3, generator=gen()),
+        "second": lambda ctx: torch.rand(5, 3, generator=gen()),
+    },
+    "evolution.response_correlation": {"other": lambda ctx: small_model()},
+    "evolution.load_epoch": {"epoch": lambda ctx: 1},
+    "invariance.transform": {"kind": lambda ctx: "translation", "amount": lambda ctx: 1.0},
+    "invariance.invariance": {
+        "kind": lambda ctx: "translation",
+        "amounts": lambda ctx: [0.0, 1.0],
+        "labels": lambda ctx: [0, 1],
+        "layers": lambda ctx: ["features.4"],
+    },
+    "invariance.distances": {
+        "reference": lambda ctx: torch.rand(2, 5, generator=gen()),
+        "other": lambda ctx: torch.rand(2, 5, generator=gen()),
+    },
     "transposed_conv": {
         "size": lambda ctx: 8,
         "output_size": lambda ctx: 4,
