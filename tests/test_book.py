@@ -149,3 +149,19 @@ def test_course_utils_does_not_pin_torch():
         name = re.split(r"[<>=!~ \[]", dep)[0]
         if name in ("torch", "torchvision"):
             assert "==" not in dep and "<" not in dep, f"{dep}: never pin torch in course_utils"
+
+
+def test_the_bibliography_parses_and_every_entry_is_closed():
+    """pybtex (what sphinxcontrib-bibtex reads it with) parses references.bib, entry by entry.
+
+    A merge once dropped two closing braces: the file still looked fine to the eye, and only
+    the book build (minutes later) failed.
+    """
+    import pybtex.database
+
+    text = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    entries = re.split(r"(?m)^(?=@)", text)
+    for entry in entries[1:]:
+        assert entry.count("{") == entry.count("}"), entry.splitlines()[0]
+    database = pybtex.database.parse_string(text, "bibtex")
+    assert len(database.entries) == len(entries) - 1
