@@ -263,11 +263,12 @@ def group_similarity(
     """
     maps = _validate.tensor(maps, "maps", floating=True)
     measure = _validate.one_of(measure, "measure", ("cosine", "spearman"))
-    if not isinstance(groups, torch.Tensor | Sequence) or isinstance(groups, str):
+    if isinstance(groups, str) or not hasattr(groups, "__iter__"):
         raise TypeError(
-            f"groups must be a list or tensor of M labels, got {type(groups).__name__} {groups!r}"
+            "groups must be M labels (a list, tensor, array or table column), "
+            f"got {type(groups).__name__} {groups!r}"
         )
-    labels = list(groups.tolist() if isinstance(groups, torch.Tensor) else groups)
+    labels = list(groups.tolist() if hasattr(groups, "tolist") else groups)
     if len(labels) != len(maps):
         raise ValueError(f"groups must have one label per map ({len(maps)}), got {len(labels)}")
     flat = maps.detach().flatten(1).cpu().double()

@@ -124,3 +124,15 @@ def test_group_similarity_by_hand_and_against_scipy():
     assert rho[1] == pytest.approx(stats.spearmanr(flat[2], flat[3]).statistic)
     with pytest.raises(ValueError, match="at least two"):
         sanity.group_similarity(maps, [0, 0, 0, 1])
+
+
+def test_group_similarity_takes_a_table_column_and_refuses_none():
+    import pandas as pd
+
+    maps = torch.rand(4, 1, 3, 3, generator=torch.Generator().manual_seed(0))
+    column = pd.Series([0, 0, 1, 1], name="channel")
+    from_column = sanity.group_similarity(maps, column)
+    from_list = sanity.group_similarity(maps, [0, 0, 1, 1])
+    assert from_column.tolist() == from_list.tolist()
+    with pytest.raises(TypeError, match="groups must be M labels"):
+        sanity.group_similarity(maps, None)
