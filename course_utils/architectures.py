@@ -9,7 +9,7 @@
   here for Fashion-MNIST's 28x28 grey images, to show the degradation problem.
 * :func:`se_resnet50` -- torchvision's ResNet-50 with a squeeze-and-excitation block
   (``torchvision.ops.SqueezeExcitation``) in every residual branch (Hu et al. 2018).
-* :func:`ilsvrc_networks` -- depth and parameters of the challenge's landmark networks,
+* ``ilsvrc_networks()`` -- depth and parameters of the challenge's landmark networks,
   built with random weights on the meta device (drawn by
   :func:`course_utils.history_figures.plot_networks_by_year`).
 

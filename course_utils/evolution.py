@@ -152,7 +152,7 @@ def strongest_units(
         batch_size: images per forward pass (memory only).
 
     Returns:
-        One row per map: ``channel``, ``image`` (index into ``images``), ``row``,
+        One row per map, with the columns ``channel``, ``image`` (index into ``images``), ``row``,
         ``column`` (in the layer's output map) and ``activation``. Ties keep the
         earlier image, then the earlier position.
     """

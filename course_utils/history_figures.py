@@ -239,7 +239,7 @@ def plot_networks_by_year(networks: pd.DataFrame | None = None) -> plt.Figure:
     names its network.
 
     Args:
-        networks: the table of :func:`ilsvrc_networks` (built if ``None``).
+        networks: the table of ``architectures.ilsvrc_networks()`` (built if ``None``).
     """
     if networks is None:
         networks = ilsvrc_networks()
@@ -322,7 +322,7 @@ def plot_degradation(histories: pd.DataFrame) -> plt.Figure:
     epoch against depth, one small marker per seed and a line through the means.
 
     Args:
-        histories: the table of :func:`load_degradation_histories`.
+        histories: the table of ``architectures.load_degradation_histories()``.
     """
     columns = ("network", "depth", "epoch", "train_loss", "train_accuracy")
     _validate.table(histories, "histories", columns, "load_degradation_histories()")

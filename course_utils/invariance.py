@@ -24,7 +24,7 @@ feature vector, so that layers of very different sizes share one axis
   true class.
 
 Every function that runs a model does so inside
-:func:`course_utils._state.model_left_as_found` and on the model's device.
+``course_utils._state.model_left_as_found`` and on the model's device.
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def invariance(
         batch_size: images per forward pass (memory only).
 
     Returns:
-        A table with one row per amount and image (amount-major): ``amount``,
+        A table with one row per amount and image (amount-major), with the columns ``amount``,
         ``image`` (index into ``images``), ``label``, ``probability`` (of the
         true class, 0-1), ``predicted`` (the most probable class), then one
         column per layer, named by its dotted name, with the distance.

@@ -26,7 +26,7 @@ hangs over the edge and is cut off there. The square covers every channel.
 **Batching.** The occluded copies of one image differ only inside their
 squares, so ``batch_size`` of them are built together (one ``torch.where`` with a
 stack of ``batch_size`` masks, made for that batch only) and sent through the
-model at once. A batch's copies and masks must fit in :data:`MEMORY_BUDGET`
+model at once. A batch's copies and masks must fit in ``MEMORY_BUDGET``
 bytes (a module constant; set ``course_utils.occlusion.MEMORY_BUDGET`` to change
 it), or the call is refused before anything runs.
 """
@@ -261,7 +261,7 @@ def occlusion_maps(
         channel: the feature map to watch; ``None``: for each image, the strongest
             (the map whose largest rectified activation on the unoccluded image is
             highest, "the strongest response", the paper's choice).
-        batch_size: occluded copies per forward pass (memory only; see :data:`MEMORY_BUDGET`).
+        batch_size: occluded copies per forward pass (memory only; see ``MEMORY_BUDGET``).
         progress: show a progress bar when an image needs more than one batch.
 
     Returns:
@@ -366,7 +366,7 @@ def occlusion_attribution(
         window: side of the square, pixels: an int or ``(height, width)``.
         stride: step between positions, pixels, ``1 <= stride <= window``.
         baseline: the square's value.
-        batch_size: occluded copies per forward pass (memory only; see :data:`MEMORY_BUDGET`).
+        batch_size: occluded copies per forward pass (memory only; see ``MEMORY_BUDGET``).
         progress: show a progress bar when an image needs more than one batch.
 
     Returns:

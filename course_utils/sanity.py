@@ -53,7 +53,7 @@ def ranks(values: torch.Tensor) -> torch.Tensor:
 
     Ties are common in explanation maps (zero outside the receptive field), and
     Spearman's rho gives tied values the average of the ranks they occupy, as
-    :func:`scipy.stats.rankdata` does by default.
+    ``scipy.stats.rankdata`` does by default.
 
     >>> ranks(torch.tensor([[10.0, 0.0, 0.0, 5.0]])).tolist()
     [[4.0, 1.5, 1.5, 3.0]]
@@ -79,7 +79,7 @@ def rank_correlation(a: torch.Tensor, b: torch.Tensor, *, absolute: bool = False
     Returns:
         ``(N,)`` float64 tensor in [-1, 1]: the Pearson correlation of the
         ranks. ``nan`` where a map is constant (its ranks have no spread), as in
-        :func:`scipy.stats.spearmanr`.
+        ``scipy.stats.spearmanr``.
 
     >>> a = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
     >>> rank_correlation(a, a**3).round(decimals=6).tolist(), rank_correlation(a, -a).round(decimals=6).tolist()
@@ -130,7 +130,7 @@ def cascading_randomization(
             left as it was.
 
     Returns:
-        A table with one row per step and image: ``step`` (1, 2, ...),
+        A table with one row per step and image, with the columns ``step`` (1, 2, ...),
         ``randomised`` (the name of the last layer randomised, so the row's
         network has that layer and every one before it in ``layers`` random),
         ``image`` (index into ``images``), ``spearman`` and ``spearman_abs``

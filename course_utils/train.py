@@ -14,7 +14,7 @@ the floating-point sums may be done in another order, so the weights can differ 
 the last bits.
 
 Every function here runs the model inside
-:func:`course_utils._state.model_left_as_found` and on the model's device: the
+``course_utils._state.model_left_as_found`` and on the model's device: the
 caller's model comes back with every submodule's mode, ``requires_grad``,
 ``.grad`` and hooks as they were (``fit`` changes the weights, and nothing else).
 """
