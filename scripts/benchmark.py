@@ -119,7 +119,8 @@ def main() -> None:
     args = parser.parse_args()
     chosen = args.only or list(available)
     # With --only, the sections not run keep their earlier results (each says when it ran).
-    kept = earlier_sections(args.out) if args.only else {}
+    earlier = earlier_sections(args.out)
+    kept = earlier if args.only else {}
     stamp = machine()[0].removeprefix("- date: ")
     results: dict[str, list[str]] = {}
     for name in chosen:
@@ -131,6 +132,10 @@ def main() -> None:
     lines += ["## Machine", "", *machine(), ""]
     for name in available:
         lines += results.get(name) or kept.get(name, [])
+    # Sections written by hand or by another script (no entry in `sections()`) stay as they are.
+    for name, body in earlier.items():
+        if name not in available and name != "Machine":
+            lines += body
     args.out.parent.mkdir(parents=True, exist_ok=True)
     part = args.out.with_suffix(".part")
     part.write_text("\n".join(lines), encoding="utf-8")
