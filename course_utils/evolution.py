@@ -32,9 +32,8 @@ from torch import nn
 
 from . import _validate
 from ._state import device_of, dtype_of, model_left_as_found
-from .download import ChecksumError, file_checksum
 from .invariance import _layer_names, _run
-from .models import checkpoint_dir, small_zfnet
+from .models import _load_verified, checkpoint_dir, small_zfnet
 
 __all__ = [
     "CHECKPOINTS",
@@ -115,20 +114,9 @@ def load_epoch(epoch: int, *, path: str | Path | None = None) -> nn.Module:
             return small_zfnet().eval()
     filename, expected = CHECKPOINTS[epoch]
     path = _validate.path(path, "path") if path is not None else checkpoint_dir() / filename
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"checkpoint of epoch {epoch} not found at {path}; reinstall course_utils or run "
-            "`python scripts/train_evolution.py`"
-        )
-    actual = file_checksum(path, "sha256")
-    if actual != expected:
-        raise ChecksumError(
-            f"checkpoint of epoch {epoch} at {path} has checksum {actual}, expected {expected}: "
-            "the file is corrupted or not the shipped one; nothing was loaded"
-        )
-    model = small_zfnet()
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return model.eval()
+    return _load_verified(
+        small_zfnet, path, expected, f"checkpoint of epoch {epoch}", "train_evolution.py"
+    )
 
 
 def _check_images(images) -> torch.Tensor:

@@ -356,15 +356,24 @@ def load_pretrained(name: str, *, path: str | Path | None = None) -> nn.Module:
     _validate.one_of(name, "name", sorted(CHECKPOINTS))
     builder, filename, expected = CHECKPOINTS[name]
     path = _validate.path(path, "path") if path is not None else checkpoint_dir() / filename
+    return _load_verified(builder, path, expected, f"checkpoint {name!r}", "train_checkpoints.py")
+
+
+def _load_verified(builder, path: Path, expected: str, what: str, script: str) -> nn.Module:
+    """``builder()`` with the weights at ``path``, in eval mode, once their SHA-256 is ``expected``.
+
+    The checksum is checked before PyTorch reads a byte; ``what`` names the file in the
+    messages and ``script`` is the script that writes it. Also used by
+    :mod:`course_utils.evolution` for the Fig. 4 checkpoints.
+    """
     if not path.is_file():
         raise FileNotFoundError(
-            f"checkpoint {name!r} not found at {path}; reinstall course_utils or run "
-            "`python scripts/train_checkpoints.py`"
+            f"{what} not found at {path}; reinstall course_utils or run `python scripts/{script}`"
         )
     actual = file_checksum(path, "sha256")
     if actual != expected:
         raise ChecksumError(
-            f"checkpoint {name!r} at {path} has checksum {actual}, expected {expected}: "
+            f"{what} at {path} has checksum {actual}, expected {expected}: "
             "the file is corrupted or not the shipped one; nothing was loaded"
         )
     model = builder()
