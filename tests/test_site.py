@@ -883,35 +883,6 @@ def test_no_published_page_shows_the_offline_message(site):
     )
 
 
-def test_figures_are_stored_without_unused_alpha_losslessly(tmp_path):
-    """site_fixes.shrink_png: the stored figure has no alpha channel and the same pixels."""
-    import importlib.util
-
-    import numpy as np
-    from PIL import Image
-
-    spec = importlib.util.spec_from_file_location("site_fixes", ROOT / "book/_ext/site_fixes.py")
-    site_fixes = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(site_fixes)
-    rng = np.random.default_rng(0)
-    few = rng.integers(0, 4, (60, 80, 1)) * np.array([60, 30, 20])  # 4 colours
-    many = rng.integers(0, 256, (60, 80, 3))  # a photograph's worth of colours
-    for name, rgb in (("few", few), ("many", many)):
-        rgba = np.concatenate([rgb, np.full((60, 80, 1), 255)], axis=2).astype(np.uint8)
-        path = tmp_path / f"{name}.png"
-        Image.fromarray(rgba, "RGBA").save(path)
-        site_fixes.shrink_png(path)
-        with Image.open(path) as stored:
-            assert stored.mode in ("RGB", "P"), f"{name}: still {stored.mode}"
-            assert np.array_equal(np.asarray(stored.convert("RGB")), rgba[..., :3]), name
-    half = np.full((10, 10, 4), 255, np.uint8)
-    half[..., 3] = 128  # a real alpha channel is kept
-    Image.fromarray(half, "RGBA").save(tmp_path / "half.png")
-    site_fixes.shrink_png(tmp_path / "half.png")
-    with Image.open(tmp_path / "half.png") as stored:
-        assert stored.mode == "RGBA"
-
-
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="WIDER_THAN_A_PHONE_TO_DO: not fixed yet")
 def test_known_pages_wider_than_a_phone():

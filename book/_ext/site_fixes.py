@@ -12,14 +12,8 @@ in a browser.
   sphinx-togglebutton) reaches every page twice (file name ``None`` and ``""``); the
   browser then logs "Identifier 'THEBE_JS_URL' has already been declared". Each page
   keeps the first copy (:func:`drop_duplicate_scripts`).
-* **Weight.** Font Awesome comes twice (pydata's ``fontawesome.js`` draws the icons as SVG;
-  its CSS and web fonts do the same job for the icons the theme writes as ``<i>``); the
-  search index (``searchindex.js``) is loaded on every page although only the search page
-  uses it (pydata 0.17 loads it in ``<head>`` for its search-as-you-type, which this book
-  does not turn on); the MathJax distribution is copied whole (24 MB) by
-  sphinx-mathjax-offline. :func:`trim_written_pages` drops the first two from the pages
-  that do not need them, :func:`prune_mathjax` keeps the MathJax files the site loads, and
-  :func:`shrink_png` stores each figure without its unused alpha channel.
+* **Weight.** What no page uses is trimmed after the build: scripts, CSS rules, icon
+  glyphs, MathJax's unused parts, figures' unused alpha channel (``page_weight.py``).
 * **Accessibility.** sphinxcontrib-bibtex marks each reference ``role="doc-biblioentry"``
   (deprecated in ARIA 1.2) inside ``role="list"``; Sphinx's ``_modules/index`` nests a list
   directly in a list; the root ``index.html`` (a redirect) has no title or language.
@@ -39,10 +33,11 @@ import hashlib
 import html
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
+import downloads
+import page_weight
 from pybtex.plugin import register_plugin
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
@@ -142,34 +137,6 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> Non
             seen.add(key)
             unique.append(script)
     context["script_files"] = unique
-
-
-#: Written by the theme's templates into every page (not through ``script_files``): Font
-#: Awesome's JavaScript (the theme's CSS and web fonts draw the same icons), and the search
-#: index, which only the search page uses (pydata loads it everywhere for its
-#: search-as-you-type, which this book does not turn on).
-FONTAWESOME_JS = re.compile(
-    r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>'
-)
-SEARCH_INDEX_JS = re.compile(r'\s*<script src="[^"]*searchindex\.js"></script>')
-
-
-def trim_written_pages(app, exception) -> None:
-    """Take Font Awesome's JS out of every page, the search index out of all but search."""
-    if exception is not None or app.builder.format != "html":
-        return
-    outdir = Path(app.outdir)
-    for path in outdir.rglob("*.html"):
-        if "_static" in path.relative_to(outdir).parts:
-            continue
-        text = path.read_text(encoding="utf-8")
-        trimmed = FONTAWESOME_JS.sub("", text)
-        if path != outdir / "search.html":
-            trimmed = SEARCH_INDEX_JS.sub("", trimmed)
-        if trimmed != text:
-            temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_text(trimmed, encoding="utf-8")
-            os.replace(temporary, path)
 
 
 # ---------------------------------------------------------------------------
@@ -278,83 +245,6 @@ def write_root_redirect(app, exception) -> None:
     )
 
 
-#: The MathJax files the site loads (``mathjax_path`` and ``mathjax3_config`` in
-#: ``_config.yml``): the loader, the core, TeX input (and the extensions it loads on demand),
-#: HTML output with its fonts, and the assistive MathML. Everything else of the distribution
-#: (the combined builds, the menu, SVG output, MathML input, speech, Node files) is removed.
-MATHJAX_KEPT = (
-    "startup.js",
-    "core.js",
-    "input/tex.js",
-    "input/tex/extensions",
-    "output/chtml.js",
-    "output/chtml/fonts",
-    "a11y/assistive-mml.js",
-)
-
-
-def prune_mathjax(app, exception) -> None:
-    """Remove the parts of the copied MathJax distribution the site never loads."""
-    folder = Path(app.outdir) / "_static" / "mathjax"
-    if exception is not None or not folder.is_dir():
-        return
-    for path in sorted(folder.rglob("*"), reverse=True):
-        relative = path.relative_to(folder).as_posix()
-        kept = any(relative == k or relative.startswith(k + "/") for k in MATHJAX_KEPT)
-        needed_folder = any(k.startswith(relative + "/") for k in MATHJAX_KEPT)
-        if kept or needed_folder:
-            continue
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-
-
-def _exact_palette(image):
-    """The same picture as a palette image: one palette entry per colour (at most 256)."""
-    import numpy as np
-    from PIL import Image
-
-    pixels = np.asarray(image).reshape(-1, 3)
-    colours, index = np.unique(pixels, axis=0, return_inverse=True)
-    palette = Image.fromarray(index.reshape(image.height, image.width).astype(np.uint8), "P")
-    palette.putpalette(colours.astype(np.uint8).tobytes())
-    return palette
-
-
-def shrink_png(path: Path) -> bool:
-    """Store a PNG without an alpha channel it does not use, and as a palette image when it
-    has at most 256 colours; both lossless. Writes a temporary file, then renames.
-
-    Returns whether the file was rewritten.
-    """
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image.load()
-    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
-        image = image.convert("RGB")
-    elif image.mode not in ("RGB", "L", "P"):
-        return False
-    if image.mode == "RGB" and image.getcolors(256) is not None:
-        image = _exact_palette(image)
-    temporary = path.with_name(f".{path.name}.tmp")
-    image.save(temporary, format="PNG", optimize=True)
-    if temporary.stat().st_size < path.stat().st_size:
-        os.replace(temporary, path)
-        return True
-    temporary.unlink()
-    return False
-
-
-def shrink_figures(app, exception) -> None:
-    """:func:`shrink_png` on every figure of the site (``_images/*.png``)."""
-    if exception is not None:
-        return
-    for path in sorted((Path(app.outdir) / "_images").glob("*.png")):
-        shrink_png(path)
-
-
 # ---------------------------------------------------------------------------
 # Bibliography labels in author-year form.
 
@@ -408,8 +298,7 @@ def setup(app):
     # Before sphinx-external-toc's bare redirect (priority 500); after sphinx-mathjax-offline
     # has copied MathJax (priority 500, registered earlier).
     app.connect("build-finished", write_root_redirect, priority=400)
-    app.connect("build-finished", prune_mathjax, priority=800)
-    app.connect("build-finished", shrink_figures, priority=800)
-    app.connect("build-finished", trim_written_pages, priority=800)
+    page_weight.setup(app)  # trims after the build: scripts, CSS, icon fonts, MathJax, figures
+    downloads.setup(app)  # each chapter's notebook with its outputs, beside the clean one
     app.connect("build-finished", complete_executed_copies)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
