@@ -1088,6 +1088,53 @@ def test_the_backlink_check_can_fail(tmp_path, page, old, new):
     assert backlink_problems(read_bibliography(broken), read_citations(broken))
 
 
+def test_a_small_book_cites_lettered_entries_with_their_letter(tmp_path):
+    """The book's extension on a three-page Sphinx project: two entries of one author and
+    year, cited as {cite:t}, {cite:p} and {cite} (the book itself has no {cite:t} of such
+    an entry), must be cited with the letter of their label and linked back to."""
+    from sphinx.cmd.build import build_main
+
+    src, out = tmp_path / "src", tmp_path / "html"
+    (src / "book").mkdir(parents=True)
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+        "extensions = ['sphinxcontrib.bibtex', 'bibliography']\n"
+        "bibtex_bibfiles = ['refs.bib']\n"
+        "bibtex_default_style = 'authoryear'\n"
+        "bibtex_reference_style = 'author_year_labelled'\n",
+        encoding="utf-8",
+    )
+    (src / "refs.bib").write_text(
+        "@misc{rules, author={Org}, title={Rules of 2010}, year={2010}}\n"
+        "@misc{results, author={Org}, title={Results of 2010}, year={2010}}\n"
+        "@misc{other, author={Ann Smith and Bo Lee and Cy Wu}, title={Other}, year={2012}}\n",
+        encoding="utf-8",
+    )
+    (src / "index.rst").write_text(
+        "Home\n====\n\n.. toctree::\n\n   chapter\n   book/references\n", encoding="utf-8"
+    )
+    (src / "chapter.rst").write_text(
+        "Chapter\n=======\n\nAs :cite:t:`rules` wrote, and :cite:p:`results,other`"
+        " and :cite:`rules`, also :cite:t:`other`.\n",
+        encoding="utf-8",
+    )
+    (src / "book" / "references.rst").write_text(
+        "References\n==========\n\n.. bibliography::\n", encoding="utf-8"
+    )
+    assert build_main(["-q", "-W", "-b", "html", str(src), str(out)]) == 0
+    entries, pages = read_bibliography(out), read_citations(out)
+    assert sorted(e["label"] for e in entries.values()) == [
+        "Org, 2010a",
+        "Org, 2010b",
+        "Smith et al., 2012",
+    ]
+    texts = [text for _, links in pages["chapter.html"].citations for _, text, _ in links]
+    assert len(texts) == 5 and "2010b" in texts, texts  # "Org [2010b]": rules, after results
+    assert citation_mismatches(entries, pages) == []
+    assert backlink_problems(entries, pages) == []
+    assert [len(e["links"]) for e in entries.values()] == [1, 1, 1]
+
+
 #: What a chapter prints when it could not download something (course_utils.download,
 #: course_utils.models): the published site is built with network and must show none.
 # "Offline: ..." (a download failed) or the ImageNet sections' own line when they were not
