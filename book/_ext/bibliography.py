@@ -17,8 +17,9 @@ the two styles defined here; ``tests/test_site.py`` checks the built pages.
   references page a line "Cited in: 3. AlexNet (first of 5); 8. The deconvnet": one link
   per citing page, to the first citation there (each citation is a ``<span>`` with an id),
   and how many places on that page cite it. One link per page, not one per citation: a
-  chapter cites its main paper up to a dozen times, and a dozen links with the same text
-  would be neither compact on a phone nor distinguishable to a screen reader. Each link's
+  page cites one entry up to 8 times (170 entry-page pairs, 327 citations), and 8 links
+  with the same text would be neither compact on a phone nor told apart by a screen
+  reader. Each link's
   text names the entry in a visually hidden part ("Krizhevsky et al., 2012a, cited in
   3. AlexNet"), so that it makes sense in a screen reader's list of links.
 """
