@@ -41,6 +41,7 @@ import importlib
 import json
 import os
 import pkgutil
+import posixpath
 import re
 import time
 import urllib.parse
@@ -804,41 +805,334 @@ def test_root_index_is_a_titled_redirect(site):
     assert f"{PAGES[0]}.html" in text
 
 
+# ---------------------------------------------------------------------------
+# The bibliography: the citations in the text, and the entries of the references page with
+# their back-links ("Cited in: 3. AlexNet (first of 5); ..."), read from the built HTML.
+
+REFERENCES_PAGE = "book/references.html"
+
+
+class _Citations(HTMLParser):
+    """A page's title, every id it has, and its citations: one ``(span id, links)`` per
+    ``<span class="bibtex-citation">``, each link ``(target id on the references page,
+    link text, the citation's text before the link)``."""
+
+    def __init__(self):
+        super().__init__()
+        self.title = ""
+        self.ids: set[str] = set()
+        self.citations: list[tuple[str | None, list[tuple[str, str, str]]]] = []
+        self._in_title = False
+        self._depth = 0  # <span> depth inside the current citation
+        self._text = ""  # the current citation's text so far
+        self._link: tuple[str, int] | None = None  # (target, where its text starts)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        self._in_title = tag == "title"
+        href = attrs.get("href") or ""
+        if self._depth:
+            if tag == "span":
+                self._depth += 1
+            elif tag == "a" and "references.html#" in href:
+                self._link = (href.partition("#")[2], len(self._text))
+        elif tag == "span" and "bibtex-citation" in (attrs.get("class") or "").split():
+            self._depth, self._text = 1, ""
+            self.citations.append((attrs.get("id"), []))
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+        if self._depth and tag == "a" and self._link:
+            target, start = self._link
+            before, text = self._text[:start], self._text[start:]
+            self.citations[-1][1].append((target, " ".join(text.split()), " ".join(before.split())))
+            self._link = None
+        elif self._depth and tag == "span":
+            self._depth -= 1
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        if self._depth:
+            self._text += data
+
+
+class _Bibliography(HTMLParser):
+    """The references page: entry id -> ``{"label": ..., "links": [back-link, ...]}``, each
+    back-link a dict of its ``href``, ``visible`` and ``hidden`` text and the text ``after``
+    it (up to the next link)."""
+
+    def __init__(self):
+        super().__init__()
+        self.entries: dict[str, dict] = {}
+        self._entry: dict | None = None
+        self._label = 0  # <span> depth inside the label
+        self._cited_in = False
+        self._link: dict | None = None
+        self._hidden = 0  # <span> depth inside the link's visually hidden part
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "div" and "citation" in classes:
+            self._entry = self.entries[attrs["id"]] = {"label": "", "links": []}
+        elif self._entry is None:
+            return
+        elif tag == "span" and (self._label or "label" in classes):
+            self._label += 1
+        elif tag == "p" and "cited-in" in classes:
+            self._cited_in = True
+        elif self._cited_in and tag == "a":
+            self._link = {"href": attrs.get("href", ""), "visible": "", "hidden": "", "after": ""}
+            self._entry["links"].append(self._link)
+        elif self._link is not None and tag == "span":
+            if self._hidden or "visually-hidden" in classes:
+                self._hidden += 1
+
+    def handle_endtag(self, tag):
+        if tag == "span" and self._label:
+            self._label -= 1
+        elif tag == "span" and self._hidden:
+            self._hidden -= 1
+        elif tag == "a" and self._link is not None:
+            self._link["after_link"] = True
+        elif tag == "p" and self._cited_in:
+            self._cited_in, self._link = False, None
+        elif tag == "div":
+            self._entry = None
+
+    def handle_data(self, data):
+        if self._label:
+            self._entry["label"] += data
+        elif self._link is not None and self._link.get("after_link"):
+            self._link["after"] += data
+        elif self._link is not None:
+            self._link["hidden" if self._hidden else "visible"] += data
+
+
+def read_bibliography(site: Path) -> dict[str, dict]:
+    parser = _Bibliography()
+    parser.feed((site / REFERENCES_PAGE).read_text(encoding="utf-8"))
+    for entry in parser.entries.values():
+        entry["label"] = " ".join(entry["label"].split()).removeprefix("[").removesuffix("]")
+    return parser.entries
+
+
+def read_citations(site: Path) -> dict[str, _Citations]:
+    """Every built page (relative path -> what :class:`_Citations` found on it)."""
+    pages = {}
+    for path in sorted(site.rglob("*.html")):
+        if "_static" not in path.relative_to(site).parts:
+            parser = _Citations()
+            parser.feed(path.read_text(encoding="utf-8"))
+            pages[path.relative_to(site).as_posix()] = parser
+    return pages
+
+
+def citation_mismatches(entries: dict[str, dict], pages: dict[str, _Citations]) -> list[str]:
+    """Each citation must write its entry's label: "[Org, 2010a]" ({cite:p}, {cite}) or
+    "Org [2010a]" ({cite:t}), the year with the label's letter."""
+    wrong = []
+    for page, parsed in pages.items():
+        for _, links in parsed.citations:
+            for target, text, before in links:
+                if target not in entries:
+                    wrong.append(f"{page}: {text!r} links to #{target}, not an entry")
+                    continue
+                label = entries[target]["label"]
+                names, year = label.rsplit(", ", 1)
+                textual = text == year and re.search(re.escape(names) + r" \[[^\[\]]*$", before)
+                if text != label and not textual:
+                    wrong.append(f"{page}: {before[-40:]!r} {text!r} -> [{label}]")
+    return wrong
+
+
+def backlink_problems(entries: dict[str, dict], pages: dict[str, _Citations]) -> list[str]:
+    """Each entry's back-links must go to exactly the pages whose citations link to it,
+    to the first of them on each page, say how many there are, be named as the page is
+    ("3. AlexNet", the number of a chapter's file name), and name the entry to a screen
+    reader."""
+    cited: dict[str, dict[str, list[str]]] = {}  # entry -> page -> citation ids, in order
+    for page, parsed in pages.items():
+        for span_id, links in parsed.citations:
+            for target, _, _ in links:
+                cited.setdefault(target, {}).setdefault(page, []).append(span_id)
+    problems = []
+    for target, entry in entries.items():
+        label, linked = entry["label"], {}
+        for link in entry["links"]:
+            href, _, fragment = link["href"].partition("#")
+            page = posixpath.normpath(posixpath.join(posixpath.dirname(REFERENCES_PAGE), href))
+            linked[page] = fragment
+            where = f"[{label}] -> {page}#{fragment}"
+            ids = cited.get(target, {}).get(page, [])
+            if page not in pages or fragment not in pages[page].ids:
+                problems.append(f"{where}: no such id on that page")
+            if ids and fragment != ids[0]:
+                problems.append(f"{where}: not the page's first citation of it (#{ids[0]})")
+            count = f"(first of {len(ids)})" if len(ids) > 1 else ""
+            if link["after"].strip(" ;") != count:
+                problems.append(f"{where}: says {link['after'].strip()!r}, not {count!r}")
+            title = pages[page].title.split("\u2014")[0].strip() if page in pages else None
+            visible = " ".join(link["visible"].split())
+            number = re.match(r"notebooks/(\d+)_", page)
+            if visible != title or (number and not visible.startswith(f"{int(number[1])}. ")):
+                problems.append(f"{where}: named {visible!r}, the page is {title!r}")
+            if " ".join(link["hidden"].split()) != f"{label}, cited in":
+                problems.append(f"{where}: the hidden text is {link['hidden']!r}")
+        expected = set(cited.get(target, {}))
+        if set(linked) != expected:
+            problems.append(
+                f"[{label}]: back-links to {sorted(linked)}, cited on {sorted(expected)}"
+            )
+    return problems
+
+
 def test_bibliography_labels_match_the_citations_in_the_text(site):
-    """Each citation in the text ("Araujo et al. [2019]") and the label of the entry it
-    links to ("Araujo et al., 2019") name the same authors and year."""
-    references = (site / "book" / "references.html").read_text(encoding="utf-8")
-    ids = re.findall(
-        r'id="([^"]+)"[^>]*>\s*<span class="label"><span class="fn-bracket">\[</span>([^<]+)<',
-        references,
+    """Each citation in the text ("Krizhevsky et al. [2012]", "[Organizers, 2010a]") writes
+    the label of the entry it links to ("Krizhevsky et al., 2012", "Organizers, 2010a"),
+    with the letter that tells two entries of the same authors and year apart."""
+    entries = read_bibliography(site)
+    assert entries, "no bibliography entries found on the references page"
+    labels = [e["label"] for e in entries.values()]
+    assert all(re.search(r", (\d{4}|n\.d\.)[a-z]?$", label) for label in labels), labels
+    pages = read_citations(site)
+    cited = [t for p in pages.values() for _, links in p.citations for t, _, _ in links]
+    assert len(cited) > 20, f"only {len(cited)} citations found: has their markup changed?"
+    lettered = {t for t in cited if re.search(r"\d[a-z]$", entries.get(t, {}).get("label", ""))}
+    assert lettered, "no cited entry has a lettered label (2012a): the check is not exercised"
+    wrong = citation_mismatches(entries, pages)
+    assert not wrong, "citations and labels disagree:\n  " + "\n  ".join(wrong[:20])
+
+
+def test_bibliography_entries_link_back_to_where_they_are_cited(site):
+    entries = read_bibliography(site)
+    pages = read_citations(site)
+    assert sum(len(e["links"]) for e in entries.values()) > 20, "hardly any back-links"
+    problems = backlink_problems(entries, pages)
+    assert not problems, "back-links:\n  " + "\n  ".join(problems[:20])
+
+
+#: A references page and a chapter, as the build writes them (shortened): the checks above
+#: pass on them, and each hand-made break below must make one fail.
+_FIXTURE_REFERENCES = """<title>References &#8212; Book</title>
+<div class="citation" id="id7" role="listitem">
+<span class="label"><span class="fn-bracket">[</span>Org, 2010a<span class="fn-bracket">]</span></span>
+<p>Org. Results of 2010.</p>
+<p class="cited-in">Cited in: <a class="reference internal" href="../notebooks/01_a.html#id2"><span
+class="visually-hidden">Org, 2010a, cited in </span>1. Timeline</a> (first of 2)</p></div>
+<div class="citation" id="id8" role="listitem">
+<span class="label"><span class="fn-bracket">[</span>Org, 2010b<span class="fn-bracket">]</span></span>
+<p>Org. Rules of 2010.</p>
+<p class="cited-in">Cited in: <a class="reference internal" href="../notebooks/01_a.html#id3"><span
+class="visually-hidden">Org, 2010b, cited in </span>1. Timeline</a></p></div>
+"""
+_FIXTURE_CHAPTER = """<title>1. Timeline &#8212; Book</title>
+<p>As announced <span class="bibtex-citation" id="id2">[<a class="reference internal"
+href="../book/references.html#id7">Org, 2010a</a>]</span>, and as <span class="bibtex-citation"
+id="id3">Org [<a class="reference internal" href="../book/references.html#id8">2010b</a>]</span>
+wrote <span class="bibtex-citation" id="id4">[<a class="reference internal"
+href="../book/references.html#id7">Org, 2010a</a>]</span>.</p>
+"""
+
+
+def _fixture_site(tmp_path: Path, references: str, chapter: str) -> Path:
+    (tmp_path / "book").mkdir(parents=True)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / REFERENCES_PAGE).write_text(references, encoding="utf-8")
+    (tmp_path / "notebooks" / "01_a.html").write_text(chapter, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("Org [<a", "Org et al. [<a"),  # {cite:t} names other authors
+        (">2010b</a>", ">2010</a>"),  # {cite:t} without the label's letter
+        (">Org, 2010a</a>]</span>,", ">Org, 2010</a>]</span>,"),  # {cite:p}, the same
+        ("references.html#id8", "references.html#id9"),  # links to no entry
+    ],
+)
+def test_the_citation_check_can_fail(tmp_path, old, new):
+    ok = _fixture_site(tmp_path / "ok", _FIXTURE_REFERENCES, _FIXTURE_CHAPTER)
+    assert citation_mismatches(read_bibliography(ok), read_citations(ok)) == []
+    chapter = _FIXTURE_CHAPTER.replace(old, new)
+    assert chapter != _FIXTURE_CHAPTER
+    broken = _fixture_site(tmp_path / "broken", _FIXTURE_REFERENCES, chapter)
+    assert citation_mismatches(read_bibliography(broken), read_citations(broken))
+
+
+@pytest.mark.parametrize(
+    "page, old, new",
+    [
+        ("references", "01_a.html#id2", "01_a.html#id4"),  # not the first citation
+        ("references", "01_a.html#id3", "01_a.html#id33"),  # no such id
+        ("references", " (first of 2)", ""),  # the count is missing
+        ("references", "</span>1. Timeline</a></p>", "</span>Timeline</a></p>"),  # no number
+        ("references", "Org, 2010b, cited in", "Org, 2010a, cited in"),  # the wrong entry
+        ("chapter", "references.html#id8", "references.html#id7"),  # no longer cited
+    ],
+)
+def test_the_backlink_check_can_fail(tmp_path, page, old, new):
+    ok = _fixture_site(tmp_path / "ok", _FIXTURE_REFERENCES, _FIXTURE_CHAPTER)
+    assert backlink_problems(read_bibliography(ok), read_citations(ok)) == []
+    references, chapter = _FIXTURE_REFERENCES, _FIXTURE_CHAPTER
+    if page == "references":
+        references = references.replace(old, new)
+    else:
+        chapter = chapter.replace(old, new)
+    assert (references, chapter) != (_FIXTURE_REFERENCES, _FIXTURE_CHAPTER)
+    broken = _fixture_site(tmp_path / "broken", references, chapter)
+    assert backlink_problems(read_bibliography(broken), read_citations(broken))
+
+
+def test_a_small_book_cites_lettered_entries_with_their_letter(tmp_path):
+    """The book's extension on a three-page Sphinx project: two entries of one author and
+    year, cited as {cite:t}, {cite:p} and {cite} (the book itself has no {cite:t} of such
+    an entry), must be cited with the letter of their label and linked back to."""
+    from sphinx.cmd.build import build_main
+
+    src, out = tmp_path / "src", tmp_path / "html"
+    (src / "book").mkdir(parents=True)
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+        "extensions = ['sphinxcontrib.bibtex', 'bibliography']\n"
+        "bibtex_bibfiles = ['refs.bib']\n"
+        "bibtex_default_style = 'authoryear'\n"
+        "bibtex_reference_style = 'author_year_labelled'\n",
+        encoding="utf-8",
     )
-    labels = {i: html.unescape(label) for i, label in ids}
-    assert labels, "no bibliography labels found on the references page"
-    assert not [v for v in labels.values() if not re.search(r", \d{4}[a-z]?$", v)], labels
-    checked = 0
-    mismatched = []
-    citation = re.compile(
-        r'((?:[^<\[]|<em>|</em>){0,120})\[?<a class="reference internal" '
-        r'href="[^"]*references\.html#([^"]+)"[^>]*>(.*?)</a>'
+    (src / "refs.bib").write_text(
+        "@misc{rules, author={Org}, title={Rules of 2010}, year={2010}}\n"
+        "@misc{results, author={Org}, title={Results of 2010}, year={2010}}\n"
+        "@misc{other, author={Ann Smith and Bo Lee and Cy Wu}, title={Other}, year={2012}}\n",
+        encoding="utf-8",
     )
-    for page in PAGES:
-        text = (site / f"{page}.html").read_text(encoding="utf-8")
-        for before, target, cited in citation.findall(text):
-            label = labels.get(target)
-            if label is None:
-                continue
-            cited = " ".join(html.unescape(re.sub(r"<[^>]+>", "", cited)).split())
-            before = " ".join(html.unescape(re.sub(r"<[^>]+>", "", before)).split())
-            names, year = label.rsplit(", ", 1)
-            checked += 1
-            if re.fullmatch(r"\d{4}[a-z]?", cited):  # {cite:t}: Araujo et al. [2019]
-                ok = cited[:4] == year[:4] and before.rstrip(" [").endswith(names)
-            else:  # {cite:p}: [Araujo et al., 2019]
-                ok = cited.rstrip("abcdefghij") == label.rstrip("abcdefghij")
-            if not ok:
-                mismatched.append(f"{page}: {before[-40:]!r} {cited!r} -> [{label}]")
-    assert checked > 20, f"only {checked} citations found: has the citation markup changed?"
-    assert not mismatched, "citations and labels disagree:\n  " + "\n  ".join(mismatched[:20])
+    (src / "index.rst").write_text(
+        "Home\n====\n\n.. toctree::\n\n   chapter\n   book/references\n", encoding="utf-8"
+    )
+    (src / "chapter.rst").write_text(
+        "Chapter\n=======\n\nAs :cite:t:`rules` wrote, and :cite:p:`results,other`"
+        " and :cite:`rules`, also :cite:t:`other`.\n",
+        encoding="utf-8",
+    )
+    (src / "book" / "references.rst").write_text(
+        "References\n==========\n\n.. bibliography::\n", encoding="utf-8"
+    )
+    assert build_main(["-q", "-W", "-b", "html", str(src), str(out)]) == 0
+    entries, pages = read_bibliography(out), read_citations(out)
+    assert sorted(e["label"] for e in entries.values()) == [
+        "Org, 2010a",
+        "Org, 2010b",
+        "Smith et al., 2012",
+    ]
+    texts = [text for _, links in pages["chapter.html"].citations for _, text, _ in links]
+    assert len(texts) == 5 and "2010b" in texts, texts  # "Org [2010b]": rules, after results
+    assert citation_mismatches(entries, pages) == []
+    assert backlink_problems(entries, pages) == []
+    assert [len(e["links"]) for e in entries.values()] == [1, 1, 1]
 
 
 #: What a chapter prints when it could not download something (course_utils.download,

@@ -59,8 +59,9 @@ def publish_executed_notebooks(app, exception) -> None:
         os.replace(temporary, destination)
 
 
-def setup(app) -> None:
+def setup(app) -> dict:
     """After sphinx-book-theme has built the menu (priority 501); after the executed copies
     have their outputs (``site_fixes.complete_executed_copies``, priority 500)."""
     app.connect("html-page-context", label_the_download_menu, priority=600)
     app.connect("build-finished", publish_executed_notebooks, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -328,10 +328,11 @@ def shrink_figures(app, exception) -> None:
         shrink_png(path)
 
 
-def setup(app) -> None:
+def setup(app) -> dict:
     """Connect the trims, after sphinx-mathjax-offline has copied MathJax (priority 500)."""
     app.connect("build-finished", prune_mathjax, priority=800)
     app.connect("build-finished", shrink_figures, priority=800)
     app.connect("build-finished", trim_written_pages, priority=800)
     app.connect("build-finished", purge_unused_css, priority=810)
     app.connect("build-finished", subset_icon_fonts, priority=820)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -22,8 +22,8 @@ in a browser.
   can open it at its full resolution (:func:`fix_page_body`).
 * **Last updated.** Each page's date is the date of the last commit of its source file
   (:func:`last_updated_from_git`), not the date of the build.
-* **Bibliography labels** match the author-year citations of the text ("Araujo et al.,
-  2019", not "[ANS19]"): the formatting style ``authoryear`` (:class:`AuthorYearStyle`).
+* **Bibliography**: labels, citations and back-links, in the module ``bibliography``
+  (loaded by :func:`setup`).
 """
 
 from __future__ import annotations
@@ -35,13 +35,6 @@ import os
 import re
 import subprocess
 from pathlib import Path
-
-import downloads
-import page_weight
-from pybtex.plugin import register_plugin
-from pybtex.style.formatting.unsrt import Style as UnsrtStyle
-from pybtex.style.labels import BaseLabelStyle
-from pybtex.style.sorting.author_year_title import SortingStyle as AuthorYearTitleSorting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -245,51 +238,10 @@ def write_root_redirect(app, exception) -> None:
     )
 
 
-# ---------------------------------------------------------------------------
-# Bibliography labels in author-year form.
-
-
-def _names(entry) -> str:
-    persons = entry.persons.get("author") or entry.persons.get("editor") or []
-    last = [" ".join(t.render_as("text") for t in p.rich_last_names) for p in persons]
-    if not last:
-        return entry.fields.get("organization") or entry.key
-    if len(last) == 1:
-        return last[0]
-    if len(last) == 2:
-        return f"{last[0]} and {last[1]}"
-    return f"{last[0]} et al."
-
-
-class AuthorYearLabelStyle(BaseLabelStyle):
-    """Labels like the text's citations: "Araujo et al., 2019" (2019a, 2019b when two match)."""
-
-    def format_labels(self, sorted_entries):
-        entries = list(sorted_entries)
-        labels = [f"{_names(e)}, {e.fields.get('year', 'n.d.')}" for e in entries]
-        counts: dict[str, int] = {}
-        for label in labels:
-            counts[label] = counts.get(label, 0) + 1
-        seen: dict[str, int] = {}
-        for label in labels:
-            if counts[label] > 1:
-                seen[label] = seen.get(label, 0) + 1
-                yield label + "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
-            else:
-                yield label
-
-
-class AuthorYearStyle(UnsrtStyle):
-    """pybtex's ``unsrt`` entries, sorted by author and year, labelled as cited in the text."""
-
-    default_label_style = AuthorYearLabelStyle
-    default_sorting_style = AuthorYearTitleSorting
-
-
-register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
 
 
 def setup(app):
+    app.setup_extension("bibliography")  # book/_ext/bibliography.py: its setup(app)
     app.connect("config-inited", name_the_execution_cache)
     app.connect("config-inited", load_mathjax_in_parts)
     app.connect("html-page-context", drop_duplicate_scripts)
@@ -298,7 +250,7 @@ def setup(app):
     # Before sphinx-external-toc's bare redirect (priority 500); after sphinx-mathjax-offline
     # has copied MathJax (priority 500, registered earlier).
     app.connect("build-finished", write_root_redirect, priority=400)
-    page_weight.setup(app)  # trims after the build: scripts, CSS, icon fonts, MathJax, figures
-    downloads.setup(app)  # each chapter's notebook with its outputs, beside the clean one
+    app.setup_extension("page_weight")  # trims after the build: scripts, CSS, fonts, MathJax
+    app.setup_extension("downloads")  # each chapter's notebook with its outputs, and clean
     app.connect("build-finished", complete_executed_copies)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
