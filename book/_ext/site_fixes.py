@@ -238,8 +238,6 @@ def write_root_redirect(app, exception) -> None:
     )
 
 
-
-
 def setup(app):
     app.setup_extension("bibliography")  # book/_ext/bibliography.py: its setup(app)
     app.connect("config-inited", name_the_execution_cache)
