@@ -114,6 +114,7 @@ def main() -> int:
     parser.add_argument("after", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "screenshot-diff")
     parser.add_argument("--pages", nargs="*", default=PAGES)
+    parser.add_argument("--states", nargs="*", default=list(STATES), choices=list(STATES))
     args = parser.parse_args()
     differ = 0
     with serve(args.before) as base_a, serve(args.after) as base_b:
@@ -122,7 +123,8 @@ def main() -> int:
             sys.exit("needs Debian's chromium and chromium-driver")
         try:
             for page in args.pages:
-                for state, (script, width) in STATES.items():
+                for state in args.states:
+                    script, width = STATES[state]
                     for theme in ("light", "dark"):
                         shots = [
                             shoot(

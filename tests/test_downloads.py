@@ -29,12 +29,10 @@ def downloads(page: str) -> dict[str, Path]:
         pytest.skip(f"no built page {path} (jupyter-book build .)")
     text = path.read_text(encoding="utf-8")
     found = {}
-    for href, label in re.findall(
-        r'<a href="([^"]+\.ipynb)"[^>]*>.*?<span class="btn__text-container">([^<]+)</span>',
-        text,
-        flags=re.S,
-    ):
-        found[label.strip()] = (path.parent / urllib.parse.unquote(href)).resolve()
+    for href, inside in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', text, flags=re.S):
+        label = re.search(r'<span class="btn__text-container">([^<]+)</span>', inside)
+        if label and href.endswith(".ipynb") and "://" not in href:
+            found[label.group(1).strip()] = (path.parent / urllib.parse.unquote(href)).resolve()
     return found
 
 

@@ -362,11 +362,7 @@ def test_page_in_the_browser(page, browser, base_url):
         if weight > PAGE_BUDGET_BYTES:
             over_budget.append(f"{page} weighs {weight / 1e6:.2f} MB without its figures")
     problems += [f"axe (light): {v}" for v in axe_violations(browser)]
-    phone = phone_overflow(browser)
-    if page.startswith(WIDER_THAN_A_PHONE_TO_DO):
-        too_wide.extend(f"{page}: {p}" for p in phone)
-    else:
-        problems += phone
+    problems += phone_overflow(browser)
     screenshot(browser, SCREENSHOTS / f"{slug(page)}.png")
 
     open_page(browser, url, "dark")
@@ -387,19 +383,8 @@ def test_page_in_the_browser(page, browser, base_url):
 #: Chapters over the weight budget, filled by test_page_in_the_browser.
 over_budget: list[str] = []
 
-#: Pages still wider than a phone, for a reason not found yet (the API reference's field
-#: lists, 553 px at 390; the highlighted source pages, 425-635 px, although their code
-#: scrolls in its own box). Their width is reported by test_known_pages_wider_than_a_phone.
-WIDER_THAN_A_PHONE_TO_DO = ("book/api", "_modules/")
-too_wide: list[str] = []
-
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="a chapter with formulas weighs about 1.9 MB without figures: MathJax (0.8 MB in "
-    "parts), the theme's CSS (0.4 MB) and Font Awesome's fonts (0.27 MB); see benchmarks/RESULTS.md",
-)
 def test_chapters_are_within_the_weight_budget(browser):
     """Runs after test_page_in_the_browser (same module, later in the file)."""
     assert not over_budget, "over the 1.5 MB budget:\n  " + "\n  ".join(over_budget)
@@ -623,8 +608,7 @@ def test_pages_outside_the_toc_in_the_browser(site, browser, base_url):
             open_page(browser, url, theme)
             problems += [f"{page}: axe ({theme}): {v}" for v in axe_violations(browser)]
             problems += [f"{page}: console error: {m}" for m in console_errors(browser)]
-        phone = [f"{page}: {p}" for p in phone_overflow(browser)]
-        (too_wide if page.startswith(WIDER_THAN_A_PHONE_TO_DO) else problems).extend(phone)
+        problems += [f"{page}: {p}" for p in phone_overflow(browser)]
     assert not problems, "\n  ".join(["pages outside _toc.yml:", *problems])
 
 
@@ -1175,10 +1159,3 @@ def test_no_published_page_shows_the_offline_message(site):
     assert not found, (
         f"pages built without network (they print 'Offline: ...' and miss a figure): {found}"
     )
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="WIDER_THAN_A_PHONE_TO_DO: not fixed yet")
-def test_known_pages_wider_than_a_phone():
-    """Runs last: after the browser tests above have filled ``too_wide``."""
-    assert not too_wide, "wider than a 390-pixel phone:\n  " + "\n  ".join(too_wide)
