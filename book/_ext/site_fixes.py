@@ -33,6 +33,7 @@ import hashlib
 import html
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -206,6 +207,23 @@ def last_updated_from_git(app, pagename, templatename, context, doctree) -> None
 
 
 # ---------------------------------------------------------------------------
+# Pages of modules that no longer exist.
+
+
+def remove_old_source_pages(app) -> None:
+    """Delete the highlighted-source pages (``_modules/``) of the last build.
+
+    sphinx.ext.viewcode writes a page per module but never removes one: after a module is
+    renamed or deleted, its old page stays in the site (and in its search and link checks).
+    Removed at the start of each build, every page is written again for the modules that
+    exist (a few seconds).
+    """
+    folder = Path(app.outdir) / "_modules"
+    if app.builder.format == "html" and folder.is_dir():
+        shutil.rmtree(folder)
+
+
+# ---------------------------------------------------------------------------
 # Files written after the build.
 
 ROOT_REDIRECT = """<!DOCTYPE html>
@@ -242,6 +260,7 @@ def setup(app):
     app.setup_extension("bibliography")  # book/_ext/bibliography.py: its setup(app)
     app.connect("config-inited", name_the_execution_cache)
     app.connect("config-inited", load_mathjax_in_parts)
+    app.connect("builder-inited", remove_old_source_pages)
     app.connect("html-page-context", drop_duplicate_scripts)
     app.connect("html-page-context", fix_page_body)
     app.connect("html-page-context", last_updated_from_git)
