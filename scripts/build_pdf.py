@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime
+import io
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -28,28 +31,43 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from course_utils._files import atomic_write  # noqa: E402
+import yaml  # noqa: E402
+from pypdf import PdfWriter  # noqa: E402
+from pypdf.generic import NameObject, TextStringObject  # noqa: E402
 from sitetools import serve, start_chromium  # noqa: E402
+
+from course_utils._files import atomic_write  # noqa: E402
+from scripts.sync_repository_url import pages_url  # noqa: E402
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
-#: Runs in the page before printing; calls back with a list of problems (empty when ready).
+#: Runs in the page before printing, with the cover's lines as arguments; calls back with
+#: the text of every heading and a list of problems (empty when the page is ready).
 PREPARE = """
-const done = arguments[arguments.length - 1];
+const [author, address, printed, done] = arguments;
 document.documentElement.dataset.theme = "light";   // print in the light theme
 document.documentElement.dataset.mode = "light";
 document.querySelectorAll("details").forEach(d => { d.open = true; });
 document.querySelectorAll("img").forEach(img => { img.loading = "eager"; });
+// The cover (print.css): the title, the book's one-line summary, who wrote it, where it lives.
+const cover = document.getElementById("jb-print-docs-body");
+cover.append(document.querySelector(".bd-article > section > p"));
+for (const line of [author, "Read it online, and run its chapters:", address, printed]) {
+  cover.appendChild(document.createElement("p")).textContent = line;
+}
 const images = [...document.images].map(img => img.decode().catch(() => null));
 const math = (window.MathJax && MathJax.startup && MathJax.startup.promise) || null;
-Promise.all([math, ...images]).then(() => {
+Promise.all([math, document.fonts.ready, ...images]).then(() => {
   const problems = [...document.images].filter(img => !img.naturalWidth)
       .map(img => "image not loaded: " + img.getAttribute("src"));
   document.querySelectorAll("span.math, div.math").forEach(el => {
     if (!el.querySelector("mjx-container")) problems.push("formula not typeset: " + el.textContent);
   });
-  done(problems);
-}, error => done(["MathJax failed: " + error]));
+  const headings = [...document.querySelectorAll(".bd-article :is(h1, h2, h3, h4, h5, h6)")]
+      .map(h => [...h.childNodes].filter(n => !n.classList?.contains("headerlink"))
+                                 .map(n => n.textContent).join("").trim());
+  done({headings, problems});
+}, error => done({headings: [], problems: ["MathJax failed: " + error]}));
 """
 
 FOOTER = (
@@ -85,8 +103,8 @@ def find_driver(name: str | None) -> str:
     )
 
 
-def print_book(site: Path, browser: str, driver_path: str) -> bytes:
-    """The PDF of the single-page build in ``site``, as bytes."""
+def print_book(site: Path, browser: str, driver_path: str, cover: list[str]) -> bytes:
+    """The PDF of the single-page build in ``site``, as bytes; ``cover``: the cover's lines."""
     page = site / "index.html"
     if 'id="document-' not in (page.read_text(encoding="utf-8") if page.is_file() else ""):
         raise SystemExit(
@@ -100,9 +118,10 @@ def print_book(site: Path, browser: str, driver_path: str) -> bytes:
         try:
             driver.set_script_timeout(300)
             driver.get(base)
-            problems = driver.execute_async_script(PREPARE)
-            if problems:
-                raise SystemExit("the page is not ready to print:\n  " + "\n  ".join(problems))
+            ready = driver.execute_async_script(PREPARE, *cover)
+            if ready["problems"]:
+                problems = "\n  ".join(ready["problems"])
+                raise SystemExit(f"the page is not ready to print:\n  {problems}")
             pdf = driver.execute_cdp_cmd(
                 "Page.printToPDF",
                 {
@@ -117,12 +136,44 @@ def print_book(site: Path, browser: str, driver_path: str) -> bytes:
                     "displayHeaderFooter": True,
                     "headerTemplate": "<span></span>",
                     "footerTemplate": FOOTER,
-                    "generateDocumentOutline": True,
+                    "generateTaggedPDF": True,
+                    "generateDocumentOutline": True,  # a bookmark per heading
                 },
             )
         finally:
             driver.quit()
-    return base64.b64decode(pdf["data"])
+    return restore_bookmark_titles(base64.b64decode(pdf["data"]), ready["headings"])
+
+
+def restore_bookmark_titles(pdf: bytes, headings: list[str]) -> bytes:
+    """Give each bookmark the text of its heading.
+
+    Chromium builds the bookmarks from the headings, but drops the space where a heading
+    wraps ("localisationand detection") and may repeat a heading ("Run itRun it"). Each
+    bookmark gets back the heading it starts with, compared without white space.
+    """
+    letters = {re.sub(r"\s+", "", h): h for h in headings}
+    longest_first = sorted(letters, key=len, reverse=True)
+    writer = PdfWriter(io.BytesIO(pdf), incremental=True)  # Chromium's PDF + the new titles
+    outline = writer.root_object.get("/Outlines")
+    pending = [outline.get_object().get("/First")] if outline else []
+    while pending:
+        item = pending.pop()
+        if item is None:
+            continue
+        item = item.get_object()
+        title = re.sub(r"\s+", "", item["/Title"])
+        key = (
+            title
+            if title in letters
+            else next((k for k in longest_first if k and title.startswith(k)), None)
+        )
+        if key is not None:
+            item[NameObject("/Title")] = TextStringObject(letters[key])
+        pending += [item.get("/First"), item.get("/Next")]
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -134,8 +185,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     browser, driver = find_browser(args.browser), find_driver(args.driver)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    cover = [
+        config["author"],
+        pages_url(),
+        f"Printed on {datetime.date.today():%Y-%m-%d} from the site's single-page build.",
+    ]
     start = time.perf_counter()
-    pdf = print_book(args.site.resolve(), browser, driver)
+    pdf = print_book(args.site.resolve(), browser, driver, cover)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(args.out, "wb") as f:
         f.write(pdf)
