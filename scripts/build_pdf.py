@@ -39,6 +39,9 @@ from sitetools import serve, start_chromium  # noqa: E402
 from course_utils._files import atomic_write  # noqa: E402
 from scripts.sync_repository_url import pages_url  # noqa: E402
 
+DEFAULT_SITE = ROOT / "_build" / "singlehtml"
+DEFAULT_OUT = ROOT / "_build" / "pdf" / "inside-ilsvrc.pdf"
+MARGIN_INCHES = 0.6  # on every side of an A4 page (8.27 x 11.69 inches)
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 #: Runs in the page before printing, with the cover's lines as arguments; calls back with
@@ -127,10 +130,10 @@ def print_book(site: Path, browser: str, driver_path: str, cover: list[str]) -> 
                 {
                     "paperWidth": 8.27,  # A4, in inches
                     "paperHeight": 11.69,
-                    "marginTop": 0.6,
-                    "marginBottom": 0.6,
-                    "marginLeft": 0.6,
-                    "marginRight": 0.6,
+                    "marginTop": MARGIN_INCHES,
+                    "marginBottom": MARGIN_INCHES,
+                    "marginLeft": MARGIN_INCHES,
+                    "marginRight": MARGIN_INCHES,
                     "scale": 0.8,  # body text at 9.6 pt; 88-character code lines fit
                     "printBackground": True,
                     "displayHeaderFooter": True,
@@ -178,8 +181,8 @@ def restore_bookmark_titles(pdf: bytes, headings: list[str]) -> bytes:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--site", type=Path, default=ROOT / "_build" / "singlehtml")
-    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "pdf" / "inside-ilsvrc.pdf")
+    parser.add_argument("--site", type=Path, default=DEFAULT_SITE)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--browser", help="Chromium or Chrome (a path or a command name)")
     parser.add_argument("--driver", help="the chromedriver that matches --browser")
     args = parser.parse_args(argv)
