@@ -5,12 +5,13 @@
 
 Serves the single-page build on localhost, opens it in headless Chromium (Debian's
 ``chromium`` and ``chromium-driver``, or Google Chrome with ``--browser`` and ``--driver``),
-waits for every image and for MathJax to typeset every formula, opens the folded parts
-(hidden code cells: the PDF shows the code a chapter runs; the solutions' dropdowns, which
-sit on the solutions page at the back of the book), and prints it with Chromium's
-``Page.printToPDF``: A4, page numbers at the foot, a bookmark per heading.
-``book/_static/print.css`` lays the page out for print (no sidebars, buttons or toggles).
-The PDF is written to a temporary file and renamed into place.
+waits for every image and for MathJax to typeset every formula, opens every fold (the
+solutions' dropdowns, which sit on the solutions page at the back of the book; any hidden
+code cell), adds a cover, and prints it with Chromium's ``Page.printToPDF``: A4, page
+numbers at the foot, a bookmark per heading. ``book/_static/print.css`` lays the page out
+for print: no sidebars, buttons or toggles, a new page for each chapter, code wrapped at
+the margin, and without the Colab setup cell (the same in every chapter, run only on
+Colab). The PDF is written to a temporary file and renamed into place.
 """
 
 from __future__ import annotations
@@ -181,8 +182,8 @@ def restore_bookmark_titles(pdf: bytes, headings: list[str]) -> bytes:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--site", type=Path, default=DEFAULT_SITE)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--site", type=Path, default=DEFAULT_SITE, help="the singlehtml build")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the PDF to write")
     parser.add_argument("--browser", help="Chromium or Chrome (a path or a command name)")
     parser.add_argument("--driver", help="the chromedriver that matches --browser")
     args = parser.parse_args(argv)
