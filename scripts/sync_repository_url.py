@@ -20,13 +20,16 @@ from course_utils._files import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_TAG = "colab-setup"
-#: Pages that name the repository (clone commands, Colab links).
-DOCS = ("README.md", "book/how_to_use.md", "book/assignments.md")
+#: Pages that name the repository (clone commands, Colab links, the published site).
+DOCS = ("README.md", "book/index.md", "book/how_to_use.md", "book/assignments.md")
 #: "owner/name" of a GitHub repository, as written in a clone URL or a Colab link
 #: (the placeholder OWNER/REPOSITORY of the instructions is left as it is).
 REPOSITORY_IN_TEXT = re.compile(
     r"(github\.com/|colab\.research\.google\.com/github/)(?!OWNER/)([\w-]+/[\w-]+)"
 )
+
+#: The address GitHub Pages publishes the book at (.github/workflows/deploy.yml).
+PAGES_IN_TEXT = re.compile(r"https://[\w-]+\.github\.io/[\w-]+/")
 
 
 def repository() -> tuple[str, str]:
@@ -40,6 +43,12 @@ def owner_and_name() -> str:
     return repository()[0].rstrip("/").removesuffix(".git").split("github.com/")[1]
 
 
+def pages_url() -> str:
+    """Where GitHub Pages publishes the book: ``https://owner.github.io/name/``."""
+    owner, name = owner_and_name().split("/")
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
 def sync_docs(check: bool) -> list[str]:
     """Rewrite the repository named in DOCS; return the names of the files out of date."""
     stale = []
@@ -47,6 +56,7 @@ def sync_docs(check: bool) -> list[str]:
         path = ROOT / name
         text = path.read_text(encoding="utf-8")
         synced = REPOSITORY_IN_TEXT.sub(lambda m: m.group(1) + owner_and_name(), text)
+        synced = PAGES_IN_TEXT.sub(pages_url(), synced)
         if synced != text:
             stale.append(name)
             if not check:

@@ -80,13 +80,22 @@ def serve(folder: Path) -> Iterator[str]:
 WINDOW = (1280, 900)
 
 
-def start_chromium(profile: Path, window: tuple[int, int] = WINDOW):
+def start_chromium(
+    profile: Path,
+    window: tuple[int, int] = WINDOW,
+    *,
+    browser: str | None = None,
+    driver: str | None = None,
+):
     """Debian's Chromium, headless, driven by Debian's chromedriver; ``None`` if either is
-    missing (``apt-get install chromium chromium-driver``) or Selenium is not installed."""
-    chromium = next(
+    missing (``apt-get install chromium chromium-driver``) or Selenium is not installed.
+
+    ``browser`` and ``driver`` name other executables (Google Chrome and its chromedriver).
+    """
+    chromium = browser or next(
         (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
     )
-    driver_path = shutil.which("chromedriver")
+    driver_path = driver or shutil.which("chromedriver")
     if not chromium or not driver_path:
         return None
     try:

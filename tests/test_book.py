@@ -122,11 +122,13 @@ def test_setup_cell_asks_for_a_restart_when_the_old_code_is_loaded(monkeypatch, 
 
 def test_repository_url_has_one_source():
     sync = load_script("sync_repository_url")
+    expected = {sync.owner_and_name(), sync.pages_url()}
     for name in sync.DOCS:
         text = (ROOT / name).read_text(encoding="utf-8")
         named = {m.group(2) for m in sync.REPOSITORY_IN_TEXT.finditer(text)}
-        assert named == {sync.owner_and_name()}, (
-            f"{name} names {named}, not the repository of _config.yml; "
+        named |= {m.group(0) for m in sync.PAGES_IN_TEXT.finditer(text)}
+        assert named and named <= expected, (
+            f"{name} names {named}, not the repository of _config.yml or its Pages site; "
             "run python scripts/sync_repository_url.py"
         )
 

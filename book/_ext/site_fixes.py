@@ -18,6 +18,9 @@ in a browser.
   (deprecated in ARIA 1.2) inside ``role="list"``; Sphinx's ``_modules/index`` nests a list
   directly in a list; the root ``index.html`` (a redirect) has no title or language.
   :func:`fix_page_body` and :func:`write_root_redirect` fix them.
+* **The single-page build** (``--builder singlehtml``, printed as the book's PDF by
+  ``scripts/build_pdf.py``) is written to ``book/index.html`` with links made for the site's
+  root folder: it becomes ``index.html``, and its citations link within the page.
 * **Figures at full size.** Each figure of a chapter links to its image file, so a reader
   can open it at its full resolution (:func:`fix_page_body`).
 * **Last updated.** Each page's date is the date of the last commit of its source file
@@ -164,6 +167,11 @@ def fix_page_body(app, pagename, templatename, context, doctree) -> None:
         # hold only <li>, so the inner list goes inside the package's item.
         body = re.sub(r"</li>\s*<ul>", "\n<ul>", body)
         body = re.sub(r"</ul>\s*</ul>", "</ul></li>\n</ul>", body)
+    if app.builder.name == "singlehtml":
+        # Sphinx points a reference to an anchor of another document (a citation) at the
+        # root document's file ("book/index.html#id4"); the whole book is one page, the
+        # site's index.html (write_root_redirect), so the anchor alone is the target.
+        body = body.replace(f'href="{app.config.root_doc}.html#', 'href="#')
     context["body"] = link_figures_to_full_size(body)
 
 
@@ -245,13 +253,23 @@ def write_root_redirect(app, exception) -> None:
     """The site's ``index.html``: a redirect to the landing page, with a title and a language.
 
     (sphinx-external-toc writes a bare ``<meta>`` redirect when no ``index.html`` exists;
-    this runs first.)
+    this runs first.) The single-page build (``--builder singlehtml``) needs no redirect:
+    its one page becomes the ``index.html``.
     """
     if exception is not None or app.builder.format != "html" or app.config.root_doc == "index":
         return
+    outdir = Path(app.outdir)
+    if app.builder.name == "singlehtml":
+        # The whole book, written to <root_doc>.html (book/index.html) with its links made
+        # for the site's root folder: it is the site's index.html (scripts/build_pdf.py).
+        page = outdir / f"{app.config.root_doc}.html"
+        os.replace(page, outdir / "index.html")
+        if page.parent != outdir and not any(page.parent.iterdir()):
+            page.parent.rmdir()
+        return
     target = app.builder.get_target_uri(app.config.root_doc)
     title = html.escape(app.config.html_title or app.config.project or "Home")
-    (Path(app.outdir) / "index.html").write_text(
+    (outdir / "index.html").write_text(
         ROOT_REDIRECT.format(title=title, target=html.escape(target)), encoding="utf-8"
     )
 
