@@ -83,6 +83,19 @@ def name_the_execution_cache(app, config) -> None:
         config.nb_execution_cache_path = str(build / ".jupyter_cache" / environment_hash())
 
 
+def one_environment_per_output(app, config) -> None:
+    """Keep each output folder's Sphinx environment apart: ``_build/.doctrees/<folder>``.
+
+    Jupyter Book gives every builder the same ``_build/.doctrees``, so the single-page
+    build (the PDF's source) and the HTML build would reuse each other's pickled
+    environment; an HTML build after a single-page one then wrote citations without
+    their label's letter ("2010" for "2010c"). Runs before Sphinx loads the environment.
+    """
+    folder = Path(app.outdir).name
+    if Path(app.doctreedir).name != folder:
+        app.doctreedir = type(app.doctreedir)(Path(app.doctreedir) / folder)
+
+
 def complete_executed_copies(app, exception) -> None:
     """Give every executed copy in ``_build/jupyter_execute/`` its outputs.
 
@@ -277,6 +290,7 @@ def write_root_redirect(app, exception) -> None:
 def setup(app):
     app.setup_extension("bibliography")  # book/_ext/bibliography.py: its setup(app)
     app.connect("config-inited", name_the_execution_cache)
+    app.connect("config-inited", one_environment_per_output)
     app.connect("config-inited", load_mathjax_in_parts)
     app.connect("builder-inited", remove_old_source_pages)
     app.connect("html-page-context", drop_duplicate_scripts)
