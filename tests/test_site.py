@@ -452,18 +452,34 @@ class _Figures(HTMLParser):
             self.images += [(src, alt, captioned) for src, alt in images]
 
 
-# Every figure of a chapter: alt text of its own (myst-nb's default is the file name; a
-# figure cell gives its own with `"mystnb": {"image": {"alt": "..."}}` metadata) or a caption.
+# Every figure of a chapter: a caption that describes it (the cell's `"mystnb": {"figure":
+# {"caption": "..."}}` metadata), and short alt text of its own (`{"image": {"alt": "..."}}`;
+# myst-nb's default is the file name) that no other figure of the page shares: a screen
+# reader reads the alt text, then the caption.
 @pytest.mark.parametrize("page", CHAPTERS)
-def test_every_chapter_figure_has_alt_text_or_a_caption(page, site):
+def test_every_chapter_figure_has_its_own_alt_text_and_a_caption(page, site):
     parser = _Figures()
     parser.feed((site / f"{page}.html").read_text(encoding="utf-8"))
-    nameless = [
-        src
-        for src, alt, captioned in parser.images
-        if "_images/" in src and not captioned and (not alt or alt == src)
+    figures = [(src, alt, captioned) for src, alt, captioned in parser.images if "_images/" in src]
+    problems = [f"{src}: no caption" for src, _, captioned in figures if not captioned]
+    problems += [
+        f"{src}: no alt text of its own" for src, alt, _ in figures if not alt or alt == src
     ]
-    assert not nameless, f"{page}: figures with neither alt text nor a caption: {nameless}"
+    alts = [alt for _, alt, _ in figures]
+    problems += [
+        f"alt text used twice: {alt!r}" for alt in sorted(set(alts)) if alts.count(alt) > 1
+    ]
+    problems += [
+        f"{src}: alt text of {len(alt)} characters (the caption describes)"
+        for src, alt, _ in figures
+        if len(alt) > ALT_TEXT_MAX_CHARS
+    ]
+    assert figures, f"{page}: no figure found: the check would pass vacuously"
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+#: Alt text names the figure; the caption under it describes it.
+ALT_TEXT_MAX_CHARS = 200
 
 
 def search_word(page: str) -> str:
