@@ -297,6 +297,17 @@ return ["page is " + width + " px wide at " + limit + " px: " + culprits.join(" 
 """,
             PHONE[0],
         )
+        # A table that scrolls sideways keeps its first column (each row's name) in view.
+        found += browser.execute_script(
+            """
+return [...document.querySelectorAll(".bd-article table")]
+  .filter(t => t.offsetParent !== null && t.rows.length > 1)
+  .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)
+  .filter(t => getComputedStyle(t.rows[1].cells[0]).position !== "sticky")
+  .map(t => "a table scrolls sideways and its first column scrolls away: "
+            + t.innerText.trim().slice(0, 60).replace(/\\s+/g, " "));
+"""
+        )
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return found
