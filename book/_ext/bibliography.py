@@ -229,9 +229,14 @@ class CitedIn(SphinxPostTransform):
 
 
 def rewrite_bibliography_pages(app, env) -> list[str]:
-    """Write the pages holding a bibliography again in every build: their back-links
-    depend on every other page."""
-    return sorted({key.docname for key in env.get_domain("cite").bibliographies})
+    """Write the pages holding a bibliography, and the pages citing an entry, again in
+    every build: the back-links depend on every other page, and a citation's text ("ILSVRC
+    organizers, 2010c") on the ``.bib`` file and on every other entry (the letters), which
+    an incremental build does not see change on the citing page."""
+    domain = env.get_domain("cite")
+    pages = {key.docname for key in domain.bibliographies}
+    pages |= {ref.docname for ref in domain.citation_refs}
+    return sorted(pages)
 
 
 register_pybtex_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
