@@ -32,7 +32,7 @@ from torch import nn
 
 from . import _validate
 from ._state import device_of, dtype_of, model_left_as_found
-from .invariance import _layer_names, _run
+from .invariance import _layer_names, _layer_outputs, _run
 from .models import _load_verified, checkpoint_dir, small_zfnet
 
 __all__ = [
@@ -191,16 +191,9 @@ def map_maxima(
         ``result[name].argmax(dim=0)`` is each map's strongest image (the one
         :func:`strongest_units` finds; the first on ties).
     """
-    _validate.module(model)
-    images = _check_images(images)
-    names = _layer_names(model, layers)
-    batch_size = _validate.integer(batch_size, "batch_size", min=1)
-    with model_left_as_found(model):
-        images = images.to(device=device_of(model), dtype=dtype_of(model))
-        found = _run(model, images, names, batch_size)[1]
     return {
         name: maps.flatten(2).amax(dim=2) if maps.dim() > 2 else maps
-        for name, maps in found.items()
+        for name, maps in _layer_outputs(model, images, layers, batch_size).items()
     }
 
 

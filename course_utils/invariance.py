@@ -122,6 +122,19 @@ def _layer_names(model: nn.Module, layers) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _layer_outputs(model: nn.Module, images, layers, batch_size: int) -> dict[str, torch.Tensor]:
+    """``{dotted name: (N, ...) output}`` of ``layers`` for ``images``, in batches of
+    ``batch_size``, on the model's device; the model is left as found. (The checks and the
+    forward passes that :func:`feature_vectors` and ``evolution.map_maxima`` share.)"""
+    _validate.module(model)
+    images = _check_images(images)
+    names = _layer_names(model, layers)
+    batch_size = _validate.integer(batch_size, "batch_size", min=1)
+    with model_left_as_found(model):
+        images = images.to(device=device_of(model), dtype=dtype_of(model))
+        return _run(model, images, names, batch_size)[1]
+
+
 def _run(model: nn.Module, images: torch.Tensor, names: list[str], batch_size: int):
     """``(scores, {name: (N, ...) output})`` of ``images``, in batches, inside the caller's guard."""
     modules = dict(model.named_modules())
@@ -174,14 +187,10 @@ def feature_vectors(
     >>> feature_vectors(model, torch.ones(2, 1, 2, 2), ["0"])["0"].shape
     torch.Size([2, 4])
     """
-    _validate.module(model)
-    images = _check_images(images)
-    names = _layer_names(model, layers)
-    batch_size = _validate.integer(batch_size, "batch_size", min=1)
-    with model_left_as_found(model):
-        images = images.to(device=device_of(model), dtype=dtype_of(model))
-        vectors = _run(model, images, names, batch_size)[1]
-    return {name: vector.flatten(1) for name, vector in vectors.items()}
+    return {
+        name: output.flatten(1)
+        for name, output in _layer_outputs(model, images, layers, batch_size).items()
+    }
 
 
 def distances(
