@@ -54,6 +54,7 @@ from torchvision.transforms import v2 as T
 from tqdm.auto import tqdm
 
 from . import augment, models
+from ._files import atomic_write
 from .metrics import topk_accuracy
 from .train import renormalize_filters_
 
@@ -665,7 +666,8 @@ def _train(args: argparse.Namespace) -> None:
             debug = Path(args.debug_dir)
             debug.mkdir(parents=True, exist_ok=True)
             text = f"{_checksum(model)}\n{' '.join(map(str, seen))}\n"
-            (debug / f"epoch{epoch + 1}-rank{rank}.txt").write_text(text)
+            with atomic_write(debug / f"epoch{epoch + 1}-rank{rank}.txt") as f:
+                f.write(text)
         if rank == 0:
             state = _checkpoint(model, optimizer, schedule, scaler, args, epoch + 1, history, pca)
             save_atomically(state, out / "checkpoint.pt")

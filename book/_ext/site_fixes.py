@@ -282,9 +282,11 @@ def write_root_redirect(app, exception) -> None:
         return
     target = app.builder.get_target_uri(app.config.root_doc)
     title = html.escape(app.config.html_title or app.config.project or "Home")
-    (outdir / "index.html").write_text(
+    temporary = outdir / ".index.html.tmp"
+    temporary.write_text(
         ROOT_REDIRECT.format(title=title, target=html.escape(target)), encoding="utf-8"
     )
+    os.replace(temporary, outdir / "index.html")
 
 
 def setup(app):
